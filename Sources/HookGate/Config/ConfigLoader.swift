@@ -1,0 +1,276 @@
+import Foundation
+import Yams
+
+/// Reads a config file, validates all of it, reads every key file, and reports every problem at
+/// once. Nothing here binds a port or touches the network.
+public enum ConfigLoader {
+    /// The versions a config may declare, for error messages.
+    static let versionHelp = "start the file with `hookgateVersion: 1` (hookgate's schema) or `fluxRecvVersion: 1` (a flux-recv config)"
+
+    /// Loads and validates the config at `path`.
+    public static func load(path: String) throws(ConfigError) -> Config {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(problems: [
+                ConfigProblem(file: path, line: nil, message: "cannot read the config file: \(describe(error))", fix: "check the path given to --config")
+            ])
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        return try parse(text, file: path, folder: folder.isEmpty ? "." : folder)
+    }
+
+    /// Validates config text; key paths are resolved against `folder`.
+    public static func parse(_ text: String, file: String, folder: String) throws(ConfigError) -> Config {
+        let reader = YAMLReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigError(problems: [yamlProblem(error, file: file)])
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: nil, message: "not valid YAML: \(error)")])
+        }
+        guard let root else {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: nil, message: "the config file is empty", fix: versionHelp)])
+        }
+        guard let object = reader.object(root, path: "") else {
+            throw ConfigError(problems: reader.problems)
+        }
+        guard let format = readVersion(object) else {
+            throw ConfigError(problems: reader.problems)
+        }
+        var warnings: [ConfigProblem] = []
+        let api = object.string("api") ?? Config.defaultAPI
+        if !api.hasPrefix("http://") && !api.hasPrefix("https://") {
+            reader.problem("`api` must be an http:// or https:// URL, not \"\(api)\"", at: object["api"], fix: "for example `api: \(Config.defaultAPI)`")
+        }
+        var limits = Limits()
+        switch format {
+        case .fluxRecv:
+            object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
+        case .hookgate:
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits"])
+            if let limitsObject = reader.object(object["limits"], path: "limits") {
+                limitsObject.rejectUnknownKeys(["maxBodySize"])
+                if let size = limitsObject["maxBodySize"] {
+                    if let bytes = ByteSize.parse(size.string ?? ""), bytes > 0 {
+                        limits.maxBodyBytes = bytes
+                    } else {
+                        reader.problem("`limits.maxBodySize` must be a size such as 25MiB, 512KiB or 1048576", at: size)
+                    }
+                }
+            }
+        }
+
+        let endpointNodes = object.sequence("endpoints") ?? []
+        if object["endpoints"] == nil {
+            reader.problem("no `endpoints` listed", at: object.node, fix: "add `endpoints:` with at least one `- source: … keyPath: …`")
+        }
+        var endpoints: [Endpoint] = []
+        var seen: [String: Int?] = [:]
+        for (index, node) in endpointNodes.enumerated() {
+            let path = "endpoints[\(index)]"
+            guard let item = reader.object(node, path: path) else { continue }
+            guard let endpoint = readEndpoint(item, format: format, api: api, folder: folder, reader: reader, warnings: &warnings) else { continue }
+            if let firstLine = seen[endpoint.fingerprint] {
+                reader.problem(
+                    "\(path) has the same URL as the endpoint at line \(firstLine.map(String.init) ?? "?") (same key file content\(endpoint.registryHost == nil ? "" : " and registryHost"))",
+                    at: node, fix: "give each endpoint its own key (`hookgate keygen --out FILE`)")
+                continue
+            }
+            seen[endpoint.fingerprint] = endpoint.line
+            endpoints.append(endpoint)
+        }
+        let names = Dictionary(grouping: endpoints, by: \.name).filter { $0.value.count > 1 }
+        for (name, group) in names {
+            reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
+        }
+        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
+        return Config(file: file, format: format, api: api, limits: limits, endpoints: endpoints, warnings: warnings)
+    }
+
+    private static func readVersion(_ object: YAMLObject) -> Config.Format? {
+        let reader = object.reader
+        let flux = object["fluxRecvVersion"]
+        let own = object["hookgateVersion"]
+        switch (flux, own) {
+        case (nil, nil):
+            reader.problem("the config does not say which version it is", at: object.node, fix: versionHelp)
+            return nil
+        case (.some, .some):
+            reader.problem("the config declares both `fluxRecvVersion` and `hookgateVersion`", at: own, fix: "keep one: \(versionHelp)")
+            return nil
+        case let (node?, nil):
+            guard node.int == 1 else {
+                reader.problem("unsupported `fluxRecvVersion: \(node.string ?? "?")`; the versions that exist are fluxRecvVersion 1 and hookgateVersion 1", at: node, fix: versionHelp)
+                return nil
+            }
+            return .fluxRecv
+        case let (nil, node?):
+            guard node.int == 1 else {
+                reader.problem("unsupported `hookgateVersion: \(node.string ?? "?")`; the versions that exist are hookgateVersion 1 and fluxRecvVersion 1", at: node, fix: versionHelp)
+                return nil
+            }
+            return .hookgate
+        }
+    }
+
+    private static func readEndpoint(
+        _ item: YAMLObject, format: Config.Format, api: String, folder: String, reader: YAMLReader, warnings: inout [ConfigProblem]
+    ) -> Endpoint? {
+        let own = format == .hookgate
+        item.rejectUnknownKeys(
+            own
+                ? ["name", "source", "keyPath", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify"]
+                : ["source", "keyPath", "registryHost", "gcr"])
+        var failed = false
+        var source: Source?
+        if let sourceName = item.string("source", required: true) {
+            source = Source(configName: sourceName)
+            if source == nil {
+                var fix = "sources: " + Source.allNames.joined(separator: ", ")
+                if let guess = Spelling.closest(to: sourceName, in: Source.allNames) { fix = "did you mean `\(guess)`?" }
+                reader.problem("`\(item.qualified("source"))`: unknown source \"\(sourceName)\"", at: item["source"], fix: fix)
+            }
+        }
+        var key: EndpointKey?
+        var resolvedKeyPath = ""
+        if let keyPath = item.string("keyPath", required: true) {
+            resolvedKeyPath = keyPath.hasPrefix("/") ? keyPath : (folder as NSString).appendingPathComponent(keyPath)
+            key = readKey(resolvedKeyPath, configured: keyPath, at: item["keyPath"], reader: reader)
+        }
+        let registryHost = item.string("registryHost")
+        var gcr: GoogleAuthSettings?
+        if let gcrObject = reader.object(item["gcr"], path: item.qualified("gcr")) {
+            gcrObject.rejectUnknownKeys(own ? ["audience", "email", "keysURL"] : ["audience"])
+            if let audience = gcrObject.string("audience", required: true) {
+                gcr = GoogleAuthSettings(
+                    audience: audience, email: gcrObject.string("email"),
+                    keysURL: gcrObject.string("keysURL") ?? GoogleAuthSettings.defaultKeysURL)
+            } else {
+                failed = true
+            }
+        }
+        let notify = own ? readNotify(item, api: api, reader: reader) : [.fluxAPI(url: api)]
+        let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
+        let requireSignature = item.bool("requireSignature") ?? false
+        let name = own ? item.string("name") : nil
+        guard let source, let key, let notify, !failed else { return nil }
+
+        if gcr != nil, source != .googleContainerRegistry {
+            reader.problem("`gcr` only applies to GoogleContainerRegistry endpoints", at: item["gcr"], fix: "remove `gcr` or change `source`")
+        }
+        if registryHost != nil, source != .nexus {
+            warnings.append(ConfigProblem(file: reader.file, line: item["registryHost"]?.mark?.line,
+                message: "`registryHost` only means something for Nexus; here it only changes the URL"))
+        }
+        if source == .nexus, registryHost == nil {
+            warnings.append(ConfigProblem(file: reader.file, line: item.line,
+                message: "Nexus does not say which registry it serves, so image notifications will carry no host",
+                fix: "set `registryHost` to the registry's host name"))
+        }
+        if source == .googleContainerRegistry, gcr == nil {
+            warnings.append(ConfigProblem(file: reader.file, line: item.line,
+                message: "GoogleContainerRegistry endpoint without `gcr.audience`: Pub/Sub pushes are not authenticated, the URL is the only guard",
+                fix: "enable push authentication on the subscription and set `gcr.audience`"))
+        }
+        if key.endsWithNewline {
+            warnings.append(ConfigProblem(file: resolvedKeyPath, line: nil,
+                message: "the key file ends with a newline; the URL uses the bytes as stored (as flux-recv did), and signatures made with or without that newline are accepted",
+                fix: "write keys without a final newline (`printf %s`, or `hookgate keygen --out FILE`)"))
+        }
+        return Endpoint(
+            name: name, source: source, keyPath: resolvedKeyPath, key: key, registryHost: registryHost,
+            allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
+            line: item.line)
+    }
+
+    private static func readKey(_ path: String, configured: String, at node: Node?, reader: YAMLReader) -> EndpointKey? {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read (permissions?)" : "it does not exist"
+            reader.problem("key file \"\(configured)\" (\(path)): \(reason)", at: node,
+                fix: "keyPath is relative to the config file's folder; create a key with `hookgate keygen --out \(configured)`")
+            return nil
+        }
+        guard !data.isEmpty else {
+            reader.problem("key file \"\(configured)\" (\(path)) is empty", at: node, fix: "put the shared secret in it (`hookgate keygen --out \(configured)`)")
+            return nil
+        }
+        return EndpointKey(Array(data))
+    }
+
+    private static func readNotify(_ item: YAMLObject, api: String, reader: YAMLReader) -> [NotifyAction]? {
+        guard let nodes = item.sequence("notify") else { return [.fluxAPI(url: api)] }
+        var actions: [NotifyAction] = []
+        var ok = true
+        let kinds = ["fluxAPI", "log"]
+        for (index, node) in nodes.enumerated() {
+            let path = item.qualified("notify") + "[\(index)]"
+            var kind: String?
+            var options: YAMLObject?
+            if let name = node.scalar?.string {
+                kind = name
+            } else if let mapping = node.mapping, mapping.count == 1, let (key, value) = mapping.first {
+                kind = key.string
+                if value.null == nil { options = reader.object(value, path: "\(path).\(key.string ?? "")") }
+            } else {
+                reader.problem("`\(path)` must name one action (\(kinds.joined(separator: ", ")))", at: node)
+                ok = false
+                continue
+            }
+            switch kind {
+            case "fluxAPI":
+                options?.rejectUnknownKeys(["url"])
+                actions.append(.fluxAPI(url: options?.string("url") ?? api))
+            case "log":
+                options?.rejectUnknownKeys([])
+                actions.append(.log)
+            default:
+                let guess = Spelling.closest(to: kind ?? "", in: kinds)
+                reader.problem("`\(path)`: unknown action \"\(kind ?? "")\"", at: node,
+                    fix: guess.map { "did you mean `\($0)`?" } ?? "actions: " + kinds.joined(separator: ", "))
+                ok = false
+            }
+        }
+        if actions.isEmpty && ok {
+            reader.problem("`\(item.qualified("notify"))` is empty", at: item["notify"], fix: "list at least one action, or remove `notify` to call the Flux API")
+            ok = false
+        }
+        return ok ? actions : nil
+    }
+
+    private static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let detail = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            return ConfigProblem(file: file, line: mark.line, message: "not valid YAML: \(detail)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return ConfigProblem(file: file, line: context.mark.line, message: "key given twice: \(duplicates.joined(separator: ", "))")
+        default:
+            return ConfigProblem(file: file, line: nil, message: "not valid YAML: \(error)")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
+    }
+}
+
+/// Sizes written as `25MiB`, `512KiB`, `1048576`.
+enum ByteSize {
+    static func parse(_ text: String) -> Int? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Int(trimmed.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)) else { return nil }
+            return value.multipliedReportingOverflow(by: factor).overflow ? nil : value * factor
+        }
+        return Int(trimmed)
+    }
+}

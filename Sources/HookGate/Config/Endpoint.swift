@@ -1,0 +1,122 @@
+import Crypto
+
+/// One configured webhook endpoint, resolved: its key read, its URL computed.
+public struct Endpoint: Sendable {
+    /// A short label for logs and metrics: `name` from the config, or the source and the first
+    /// 8 hex digits of the fingerprint. Never the key, never the whole URL.
+    public var name: String
+    public var source: Source
+    /// The key file, resolved against the config file's folder.
+    public var keyPath: String
+    public var key: EndpointKey
+    /// For Nexus: the registry host its images live on (also part of the fingerprint).
+    public var registryHost: String?
+    /// Lowercase hex SHA-256 of the key bytes as stored followed by `registryHost`.
+    public var fingerprint: String
+    /// Whether GitHub's SHA-1 `X-Hub-Signature` is accepted when `X-Hub-Signature-256` is absent.
+    public var allowLegacySignature: Bool
+    /// Whether a signature is required where the sender may omit it (Bitbucket Cloud).
+    public var requireSignature: Bool
+    /// Pub/Sub push authentication, when configured.
+    public var gcr: GoogleAuthSettings?
+    public var notify: [NotifyAction]
+    /// Line of the endpoint in the config file.
+    public var line: Int?
+
+    /// The URL path a sender posts to.
+    public var path: String { "/hook/" + fingerprint }
+
+    public init(
+        name: String? = nil, source: Source, keyPath: String, key: EndpointKey, registryHost: String? = nil,
+        allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil,
+        notify: [NotifyAction], line: Int? = nil
+    ) {
+        let fingerprint = Endpoint.fingerprint(key: key, registryHost: registryHost)
+        self.name = name ?? "\(source.rawValue.lowercased())-\(fingerprint.prefix(8))"
+        self.source = source
+        self.keyPath = keyPath
+        self.key = key
+        self.registryHost = registryHost
+        self.fingerprint = fingerprint
+        self.allowLegacySignature = allowLegacySignature
+        self.requireSignature = requireSignature
+        self.gcr = gcr
+        self.notify = notify
+        self.line = line
+    }
+
+    /// flux-recv's URL segment: SHA-256 over the key file's bytes as stored, then `registryHost`.
+    public static func fingerprint(key: EndpointKey, registryHost: String?) -> String {
+        var hash = SHA256()
+        hash.update(data: key.stored)
+        hash.update(data: Array((registryHost ?? "").utf8))
+        return hash.finalize().hexString
+    }
+}
+
+/// Pub/Sub push authentication for GoogleContainerRegistry endpoints.
+public struct GoogleAuthSettings: Sendable, Equatable {
+    /// The `aud` claim the token must carry (the push subscription's audience).
+    public var audience: String
+    /// The service account the token must be issued to, when set.
+    public var email: String?
+    /// Where Google's signing keys (JWKS) are fetched from.
+    public var keysURL: String
+
+    public static let defaultKeysURL = "https://www.googleapis.com/oauth2/v3/certs"
+
+    public init(audience: String, email: String? = nil, keysURL: String = GoogleAuthSettings.defaultKeysURL) {
+        self.audience = audience
+        self.email = email
+        self.keysURL = keysURL
+    }
+}
+
+/// A shared secret read from a key file. Its description never shows the bytes.
+public struct EndpointKey: Sendable, CustomStringConvertible {
+    /// The key file's bytes exactly as stored (used for the fingerprint).
+    public let stored: [UInt8]
+    /// The keys a signature may have been made with: as stored, and without a final newline.
+    public let candidates: [SymmetricKey]
+    /// The candidates as byte strings, for token comparisons.
+    let candidateBytes: [[UInt8]]
+
+    public init(_ bytes: [UInt8]) {
+        stored = bytes
+        var variants = [bytes]
+        if bytes.last == UInt8(ascii: "\n") {
+            var trimmed = bytes.dropLast()
+            if trimmed.last == UInt8(ascii: "\r") { trimmed = trimmed.dropLast() }
+            variants.append(Array(trimmed))
+        }
+        candidateBytes = variants
+        candidates = variants.map { SymmetricKey(data: $0) }
+    }
+
+    public init(_ text: String) {
+        self.init(Array(text.utf8))
+    }
+
+    /// True when the file ends in a newline, a classic cause of "signature invalid".
+    public var endsWithNewline: Bool { candidateBytes.count > 1 }
+
+    public var description: String { "<redacted key, \(stored.count) bytes>" }
+}
+
+extension Sequence where Element == UInt8 {
+    /// Lowercase hexadecimal.
+    var hexString: String {
+        var text = ""
+        for byte in self {
+            text.append(Character(Unicode.Scalar(hexDigits[Int(byte >> 4)])))
+            text.append(Character(Unicode.Scalar(hexDigits[Int(byte & 0x0f)])))
+        }
+        return text
+    }
+}
+
+private let hexDigits = Array("0123456789abcdef".utf8)
+
+extension Digest {
+    var hexString: String { Array(self).hexString }
+}

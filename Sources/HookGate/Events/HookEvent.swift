@@ -1,0 +1,84 @@
+/// What a provider made of one verified request: the normalized form every notifier reads.
+///
+/// A request yields zero or more events (a Bitbucket push lists several changes). Providers
+/// never talk to notifiers; they only produce these values.
+public struct HookEvent: Sendable, Equatable, Codable {
+    /// The provider's own name for the event (`push`, `Tag Push Hook`, `repo:refs_changed`, …).
+    public var name: String
+    /// What happened, with the facts a notifier needs.
+    public var kind: Kind
+
+    public init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    public enum Kind: Sendable, Equatable, Codable {
+        /// Commits were pushed to (or a ref was created or deleted in) a git repository.
+        case gitPush(GitPush)
+        /// An image was pushed to a registry.
+        case imagePush(ImagePush)
+        /// The sender is checking that the hook works; nothing is notified.
+        case ping
+        /// Anything else, kept with its event name; nothing is notified.
+        case other
+    }
+
+    /// True for the events that notifiers act on.
+    public var isNotifiable: Bool {
+        switch kind {
+        case .gitPush, .imagePush: true
+        case .ping, .other: false
+        }
+    }
+}
+
+/// A push to a git repository.
+public struct GitPush: Sendable, Equatable, Codable {
+    /// The repository as the provider names it, for example `Codertocat/Hello-World`.
+    public var fullName: String
+    /// The SSH clone URL (`git@host:owner/repo.git` or `ssh://…`); flux-recv notified this one.
+    public var sshURL: String
+    /// The HTTPS clone URL, when the payload gives or implies one.
+    public var httpsURL: String?
+    /// The full ref, `refs/heads/<branch>` or `refs/tags/<tag>`.
+    public var ref: String
+    /// The commit before the push, when known (all zeros when the ref was created).
+    public var before: String?
+    /// The commit after the push, when known (all zeros when the ref was deleted).
+    public var after: String?
+
+    public init(fullName: String, sshURL: String, httpsURL: String?, ref: String, before: String? = nil, after: String? = nil) {
+        self.fullName = fullName
+        self.sshURL = sshURL
+        self.httpsURL = httpsURL
+        self.ref = ref
+        self.before = before
+        self.after = after
+    }
+
+    /// The branch name when `ref` names a branch.
+    public var branch: String? { ref.dropPrefix("refs/heads/") }
+    /// The tag name when `ref` names a tag.
+    public var tag: String? { ref.dropPrefix("refs/tags/") }
+}
+
+/// A push of an image (or artifact) to a container registry.
+public struct ImagePush: Sendable, Equatable, Codable {
+    /// The image name as pushed, split the way Flux's daemon splits it.
+    public var image: ImageReference
+    /// The digest, `sha256:…`, when the payload carries it.
+    public var digest: String?
+
+    public init(image: ImageReference, digest: String? = nil) {
+        self.image = image
+        self.digest = digest
+    }
+}
+
+extension String {
+    /// The rest of the string after `prefix`, or nil when it does not start with it.
+    func dropPrefix(_ prefix: String) -> String? {
+        hasPrefix(prefix) ? String(dropFirst(prefix.count)) : nil
+    }
+}

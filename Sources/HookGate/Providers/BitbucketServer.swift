@@ -1,0 +1,76 @@
+import Foundation
+import HTTPTypes
+
+/// Bitbucket Server and Data Center: `X-Hub-Signature` (algorithm by prefix); `repo:refs_changed`.
+struct BitbucketServer: Provider {
+    let key: EndpointKey
+
+    static let ping = "diagnostics:ping"
+
+    func verify(_ request: WebhookRequest) throws(HookFailure) {
+        let signature = request.header(.xHubSignature)
+        // "Test connection" may arrive unsigned; it is answered and notifies nothing.
+        if signature == nil, request.header(.xEventKey) == Self.ping { return }
+        try HMACSignature.verify(prefixed: signature, named: "X-Hub-Signature", body: request.body, key: key)
+    }
+
+    func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
+        guard let name = request.header(.xEventKey), !name.isEmpty else {
+            throw .badRequest("missing X-Event-Key header")
+        }
+        switch name {
+        case Self.ping:
+            return [HookEvent(name: name, kind: .ping)]
+        case "repo:refs_changed":
+            let payload = try Payload.decode(RefsChanged.self, from: request.body, event: "Bitbucket Server repo:refs_changed")
+            let links = payload.repository.links?.clone ?? []
+            guard let ssh = links.first(where: { $0.name == "ssh" })?.href else {
+                throw .badRequest("missing repository SSH clone link", reason: "repository.links.clone has no link named ssh")
+            }
+            let https = links.first(where: { $0.name == "http" })?.href
+            let fullName = [payload.repository.project?.key, payload.repository.slug].compactMap { $0 }.joined(separator: "/")
+            return payload.changes.map { change in
+                HookEvent(name: name, kind: .gitPush(GitPush(
+                    fullName: fullName, sshURL: ssh, httpsURL: https, ref: change.ref.id,
+                    before: change.fromHash, after: change.toHash)))
+            }
+        default:
+            return [HookEvent(name: name, kind: .other)]
+        }
+    }
+
+    struct RefsChanged: Decodable {
+        var repository: Repository
+        var changes: [Change]
+
+        struct Repository: Decodable {
+            var slug: String?
+            var project: Project?
+            var links: Links?
+        }
+
+        struct Project: Decodable {
+            var key: String?
+        }
+
+        struct Links: Decodable {
+            var clone: [Link]?
+        }
+
+        struct Link: Decodable {
+            var href: String
+            var name: String
+        }
+
+        struct Change: Decodable {
+            var ref: Ref
+            var fromHash: String?
+            var toHash: String?
+        }
+
+        struct Ref: Decodable {
+            var id: String
+            var type: String?
+        }
+    }
+}

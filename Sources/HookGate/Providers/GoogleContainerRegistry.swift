@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+
+/// Google Container Registry and Artifact Registry, through a Pub/Sub push subscription.
+/// With `gcr.audience` set, the `Authorization: Bearer` OIDC token is verified (RS256 against
+/// Google's published keys, `iss`, `aud`, `exp`, and the service account's `email` when set).
+struct GoogleContainerRegistry: Provider {
+    let auth: GoogleAuthSettings?
+    let keys: GoogleKeyStore
+
+    func verify(_ request: WebhookRequest) async throws(HookFailure) {
+        guard let auth else { return }
+        guard let header = request.header(.authorization), header.lowercased().hasPrefix("bearer ") else {
+            throw .unauthorized("missing bearer token", reason: "no `Authorization: Bearer` header; enable authentication on the Pub/Sub push subscription")
+        }
+        let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        do throws(JWTError) {
+            let jwt = try JWT(token)
+            guard jwt.algorithm == "RS256" else { throw JWTError("the token's algorithm is \(jwt.algorithm), not RS256") }
+            let key = try await keys.key(id: jwt.keyID, from: auth.keysURL)
+            guard jwt.isSigned(by: key) else { throw JWTError("the token's signature does not match Google's key \(jwt.keyID ?? "?")") }
+            try jwt.claims.check(audience: auth.audience, email: auth.email, now: Date())
+        } catch {
+            throw .unauthorized("invalid bearer token", reason: error.description)
+        }
+    }
+
+    func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
+        let push = try Payload.decode(PushPayload.self, from: request.body, event: "Pub/Sub push")
+        guard let raw = Data(base64Encoded: push.message.data) else {
+            throw .badRequest("cannot decode message.data", reason: "message.data is not base64")
+        }
+        let data = try Payload.decode(Notification.self, from: raw, event: "container registry notification")
+        guard data.action.lowercased() == "insert" else {
+            return [HookEvent(name: data.action, kind: .other)]
+        }
+        guard let reference = data.tag ?? data.digest, let image = ImageReference.parse(reference) else {
+            throw .badRequest("cannot parse the image name", reason: "the notification has neither a usable `tag` nor `digest`")
+        }
+        let digest = data.digest.flatMap { $0.split(separator: "@", maxSplits: 1).dropFirst().first.map(String.init) }
+        return [HookEvent(name: data.action, kind: .imagePush(ImagePush(image: image, digest: digest)))]
+    }
+
+    func deliveryID(of request: WebhookRequest) -> String? {
+        (try? JSONDecoder().decode(PushPayload.self, from: request.body))?.message.messageId
+    }
+
+    struct PushPayload: Decodable {
+        var message: Message
+
+        struct Message: Decodable {
+            var data: String
+            var messageId: String?
+        }
+    }
+
+    struct Notification: Decodable {
+        var action: String
+        var digest: String?
+        var tag: String?
+    }
+}

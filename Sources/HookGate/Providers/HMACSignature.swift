@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+
+/// A hex HMAC signature as senders put it in a header, with the algorithm it names.
+struct HMACSignature {
+    enum Algorithm: String, CaseIterable {
+        case sha1, sha256, sha512
+    }
+
+    var algorithm: Algorithm
+    var mac: [UInt8]
+
+    /// Parses `sha256=<hex>` (the prefix names the algorithm, as go-github reads it).
+    /// Returns nil when the prefix is unknown or the digest is not hex of the right length.
+    init?(prefixed header: String) {
+        guard let equals = header.firstIndex(of: "=") else { return nil }
+        guard let algorithm = Algorithm(rawValue: header[..<equals].lowercased()) else { return nil }
+        self.init(algorithm: algorithm, hex: header[header.index(after: equals)...])
+    }
+
+    /// Parses a bare hex digest made with a known algorithm.
+    init?(algorithm: Algorithm, hex: some StringProtocol) {
+        guard let bytes = [UInt8](hex: hex), bytes.count == algorithm.macLength else { return nil }
+        self.algorithm = algorithm
+        self.mac = bytes
+    }
+
+    /// True when the signature was made over `body` with any of the candidate keys.
+    /// Every comparison runs in constant time.
+    func isValid(for body: Data, keys: [SymmetricKey]) -> Bool {
+        var valid = false
+        for key in keys {
+            let match =
+                switch algorithm {
+                case .sha1: HMAC<Insecure.SHA1>.isValidAuthenticationCode(mac, authenticating: body, using: key)
+                case .sha256: HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: key)
+                case .sha512: HMAC<SHA512>.isValidAuthenticationCode(mac, authenticating: body, using: key)
+                }
+            valid = valid || match
+        }
+        return valid
+    }
+
+    /// Verifies a `sha…=<hex>` header, with failures phrased for the operator.
+    static func verify(prefixed header: String?, named name: String, body: Data, key: EndpointKey) throws(HookFailure) {
+        guard let header, !header.isEmpty else {
+            throw .unauthorized("missing signature", reason: "no \(name) header; is a secret set in the webhook's settings?")
+        }
+        guard let signature = HMACSignature(prefixed: header) else {
+            throw .unauthorized("malformed signature", reason: "\(name) is not `sha1=`, `sha256=` or `sha512=` followed by a hex digest of the right length")
+        }
+        try signature.check(body: body, key: key, header: name)
+    }
+
+    func check(body: Data, key: EndpointKey, header name: String) throws(HookFailure) {
+        guard isValid(for: body, keys: key.candidates) else {
+            throw .unauthorized("invalid signature", reason: "\(name) (\(algorithm.rawValue)) does not match the \(body.count)-byte body for the configured key")
+        }
+    }
+}
+
+extension HMACSignature.Algorithm {
+    var macLength: Int {
+        switch self {
+        case .sha1: 20
+        case .sha256: 32
+        case .sha512: 64
+        }
+    }
+}
+
+/// Compares a token a sender put in a header with the endpoint's key, in constant time: both sides
+/// are MACed with a per-process random key and the MACs compared, so neither length nor content leaks.
+enum TokenCheck {
+    private static let comparisonKey = SymmetricKey(size: .bits256)
+
+    static func matches(_ token: String, key: EndpointKey) -> Bool {
+        let received = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: comparisonKey)
+        var valid = false
+        for candidate in key.candidateBytes {
+            valid = HMAC<SHA256>.isValidAuthenticationCode(received, authenticating: candidate, using: comparisonKey) || valid
+        }
+        return valid
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Bytes from hex text (either case); nil when the text is not hex.
+    init?(hex: some StringProtocol) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        self = bytes
+    }
+}
+
+private func hexValue(_ char: UInt8) -> UInt8? {
+    switch char {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

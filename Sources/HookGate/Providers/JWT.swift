@@ -1,0 +1,87 @@
+import Crypto
+import CryptoExtras
+import Foundation
+
+/// Why a token was refused; phrased for the operator, never containing the token.
+struct JWTError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A compact JWS (`header.claims.signature`), decoded but not yet trusted.
+struct JWT {
+    var algorithm: String
+    var keyID: String?
+    var claims: Claims
+    private var signedPart: Data
+    private var signature: Data
+
+    init(_ token: String) throws(JWTError) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let header = Data(base64URL: parts[0]), let payload = Data(base64URL: parts[1]),
+              let signature = Data(base64URL: parts[2])
+        else { throw JWTError("the bearer token is not a JWT") }
+        struct Header: Decodable { var alg: String; var kid: String? }
+        guard let decodedHeader = try? JSONDecoder().decode(Header.self, from: header) else { throw JWTError("the JWT header is not valid JSON") }
+        do {
+            claims = try JSONDecoder().decode(Claims.self, from: payload)
+        } catch {
+            throw JWTError("the JWT claims are not valid JSON with a numeric `exp`")
+        }
+        algorithm = decodedHeader.alg
+        keyID = decodedHeader.kid
+        signedPart = Data("\(parts[0]).\(parts[1])".utf8)
+        self.signature = signature
+    }
+
+    func isSigned(by key: _RSA.Signing.PublicKey) -> Bool {
+        key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: signedPart), padding: .insecurePKCS1v1_5)
+    }
+
+    /// The claims Google puts in a Pub/Sub push token.
+    struct Claims: Decodable {
+        var iss: String?
+        var aud: Audience?
+        var exp: Double
+        var email: String?
+        var email_verified: Bool?
+
+        /// `aud` may be one string or a list.
+        enum Audience: Decodable {
+            case one(String), many([String])
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let list = try? container.decode([String].self) { self = .many(list) } else { self = .one(try container.decode(String.self)) }
+            }
+            func contains(_ value: String) -> Bool {
+                switch self {
+                case .one(let one): one == value
+                case .many(let many): many.contains(value)
+                }
+            }
+        }
+
+        /// Allowed clock difference between Google and this host.
+        static let leeway: TimeInterval = 60
+        static let issuers: Set<String> = ["https://accounts.google.com", "accounts.google.com"]
+
+        func check(audience: String, email expectedEmail: String?, now: Date) throws(JWTError) {
+            guard let iss, Self.issuers.contains(iss) else { throw JWTError("the token's issuer \(iss ?? "(none)") is not Google") }
+            guard aud?.contains(audience) == true else { throw JWTError("the token's audience is not the configured gcr.audience") }
+            guard exp + Self.leeway > now.timeIntervalSince1970 else { throw JWTError("the token expired") }
+            if let expectedEmail {
+                guard email == expectedEmail else { throw JWTError("the token was issued to \(email ?? "(no email)"), not \(expectedEmail)") }
+                guard email_verified == true else { throw JWTError("the token's email is not verified") }
+            }
+        }
+    }
+}
+
+extension Data {
+    /// Decodes base64url without padding, as JWTs and JWKs use it.
+    init?(base64URL text: some StringProtocol) {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        self.init(base64Encoded: base64)
+    }
+}

@@ -1,0 +1,42 @@
+import HTTPTypes
+
+/// One kind of sender: how its requests are verified and what they mean.
+///
+/// The server calls ``verify(_:)`` first, over the raw bytes, and ``parse(_:)`` only when that
+/// succeeded. A provider never calls a notifier; it returns events.
+public protocol Provider: Sendable {
+    /// Checks the request's signature, token or JWT against the endpoint's key, in constant time.
+    func verify(_ request: WebhookRequest) async throws(HookFailure)
+
+    /// Turns a verified request into events; an event the endpoint does not act on becomes
+    /// `.other`, a test delivery `.ping`.
+    func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent]
+
+    /// The sender's id for this delivery (`X-GitHub-Delivery` …), for logs and duplicate checks.
+    func deliveryID(of request: WebhookRequest) -> String?
+}
+
+extension Provider {
+    public func deliveryID(of request: WebhookRequest) -> String? {
+        request.header(.xRequestID)
+    }
+}
+
+/// The one place that maps a configured source to its provider.
+public enum ProviderFactory {
+    /// Makes the provider for `endpoint`. `googleKeys` serves GoogleContainerRegistry endpoints.
+    public static func make(for endpoint: Endpoint, googleKeys: GoogleKeyStore) -> any Provider {
+        switch endpoint.source {
+        case .gitHub: GitHub(key: endpoint.key, allowLegacySignature: endpoint.allowLegacySignature)
+        case .gitLab: GitLab(key: endpoint.key)
+        case .bitbucketCloud: BitbucketCloud(key: endpoint.key, requireSignature: endpoint.requireSignature)
+        case .bitbucketServer: BitbucketServer(key: endpoint.key)
+        case .gitea: Gitea(key: endpoint.key)
+        case .dockerHub: DockerHub()
+        case .quay: Quay()
+        case .harbor: Harbor(key: endpoint.key)
+        case .nexus: Nexus(key: endpoint.key, registryHost: endpoint.registryHost)
+        case .googleContainerRegistry: GoogleContainerRegistry(auth: endpoint.gcr, keys: googleKeys)
+        }
+    }
+}

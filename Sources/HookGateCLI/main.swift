@@ -1,0 +1,2 @@
+import HookGate
+print(HookGateVersion.current)
