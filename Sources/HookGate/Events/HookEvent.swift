@@ -2,7 +2,7 @@
 ///
 /// A request yields zero or more events (a Bitbucket push lists several changes). Providers
 /// never talk to notifiers; they only produce these values.
-public struct HookEvent: Sendable, Equatable, Codable {
+public struct HookEvent: Sendable, Equatable {
     /// The provider's own name for the event (`push`, `Tag Push Hook`, `repo:refs_changed`, …).
     public var name: String
     /// What happened, with the facts a notifier needs.
@@ -13,7 +13,7 @@ public struct HookEvent: Sendable, Equatable, Codable {
         self.kind = kind
     }
 
-    public enum Kind: Sendable, Equatable, Codable {
+    public enum Kind: Sendable, Equatable {
         /// Commits were pushed to (or a ref was created or deleted in) a git repository.
         case gitPush(GitPush)
         /// An image was pushed to a registry.
@@ -22,6 +22,16 @@ public struct HookEvent: Sendable, Equatable, Codable {
         case ping
         /// Anything else, kept with its event name; nothing is notified.
         case other
+    }
+
+    /// A short stable name of the kind, for logs and metric labels.
+    public var kindName: String {
+        switch kind {
+        case .gitPush: "git-push"
+        case .imagePush: "image-push"
+        case .ping: "ping"
+        case .other: "other"
+        }
     }
 
     /// True for the events that notifiers act on.

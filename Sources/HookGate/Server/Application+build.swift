@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+
+/// How the HTTP server listens and how long it waits.
+public struct ServerOptions: Sendable {
+    public var listen: ListenAddress
+    /// A connection with nothing to read or write for this long is closed (slow or stuck clients).
+    public var idleTimeout: TimeAmount
+
+    public static let defaultIdleTimeout: TimeAmount = .seconds(60)
+
+    public init(listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout) {
+        self.listen = listen
+        self.idleTimeout = idleTimeout
+    }
+}
+
+/// The composition root: the routes, the receiver built from `config`, the HTTP server.
+///
+/// ```swift
+/// let app = buildApplication(config: config, options: .init(listen: .default), client: .shared,
+///                            metrics: registry, logger: logger)
+/// try await app.runService()
+/// ```
+/// - Parameters:
+///   - client: used for every outbound call; the caller shuts it down after the app stops.
+///   - metrics: the registry `/metrics` renders; nil serves no `/metrics`.
+///   - onListening: called with the bound address once the server accepts connections.
+public func buildApplication(
+    config: Config,
+    options: ServerOptions,
+    client: HTTPClient,
+    metrics: PrometheusCollectorRegistry?,
+    logger: Logger,
+    logNotifier: LogNotifier = LogNotifier(),
+    dispatcher: any Dispatcher = SyncDispatcher(),
+    onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = Router(context: BasicRequestContext.self)
+    router.get("/health") { _, _ in HookController.reply(.ok, "OK") }
+    if let metrics {
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+    }
+    let receiver = Receiver(config: config, client: client, logger: logger, logNotifier: logNotifier)
+    HookController(receiver: receiver, dispatcher: dispatcher).addRoutes(to: router)
+
+    let host = options.listen.host
+    return Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: options.idleTimeout)),
+        configuration: .init(address: .hostname(host, port: options.listen.port), serverName: nil),
+        onServerRunning: { channel in
+            await onListening(ListenAddress(host: host, port: channel.localAddress?.port ?? options.listen.port))
+        },
+        logger: logger
+    )
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Answers `POST /hook/<fingerprint>`: bounded body → verify → parse → dispatch → one-line answer.
+struct HookController: Sendable {
+    let receiver: Receiver
+    let dispatcher: any Dispatcher
+
+    static let path: RouterPath = "/hook/:fingerprint"
+
+    func addRoutes(to router: Router<BasicRequestContext>) {
+        router.post(Self.path) { request, context in
+            await handle(request, context: context)
+        }
+        for method: HTTPRequest.Method in [.get, .head, .put, .delete, .patch, .options] {
+            router.on(Self.path, method: method) { _, _ in
+                var response = Self.reply(.methodNotAllowed, "method not allowed; webhooks are sent with POST")
+                response.headers[.allow] = "POST"
+                return response
+            }
+        }
+    }
+
+    func handle(_ request: Request, context: BasicRequestContext) async -> Response {
+        guard let fingerprint = context.parameters.get("fingerprint"), let route = receiver.routes[fingerprint] else {
+            return Self.reply(.notFound, "not found")
+        }
+        let endpoint = route.endpoint
+        var logger = context.logger
+        logger[metadataKey: "hook.endpoint"] = "\(endpoint.name)"
+        logger[metadataKey: "hook.source"] = "\(endpoint.source.rawValue)"
+
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: receiver.limits.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(receiver.limits.maxBodyBytes) bytes",
+                                      reason: "the body exceeds limits.maxBodySize (\(receiver.limits.maxBodyBytes) bytes)"),
+                          outcome: .tooLarge, endpoint: endpoint, logger: logger)
+        } catch {
+            logger.notice("could not read the request body", metadata: ["hook.reason": "\(error)"])
+            return refuse(.badRequest("cannot read the body"), outcome: .badRequest, endpoint: endpoint, logger: logger)
+        }
+
+        let webhook = WebhookRequest(headers: request.headers, body: Data(body.readableBytesView))
+        let deliveryID = route.provider.deliveryID(of: webhook)
+        if let deliveryID { logger[metadataKey: "hook.delivery"] = "\(deliveryID)" }
+
+        let events: [HookEvent]
+        do throws(HookFailure) {
+            try await route.provider.verify(webhook)
+            events = try route.provider.parse(webhook)
+        } catch {
+            return refuse(error, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, endpoint: endpoint, logger: logger)
+        }
+
+        let names = Set(events.map(\.name)).sorted().joined(separator: ",")
+        logger[metadataKey: "hook.event"] = "\(names)"
+        if events.contains(where: { $0.kind == .ping }) {
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .pong)
+            logger.info("answered a ping")
+            return Self.reply(.ok, "Pong")
+        }
+        let notifiable = events.filter(\.isNotifiable)
+        guard !notifiable.isEmpty else {
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .ignored)
+            logger.info("nothing to notify for this event")
+            return Self.reply(.ok, "event \(names.isEmpty ? "(none)" : names) accepted; nothing to notify")
+        }
+
+        let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: deliveryID, logger: logger)
+        do throws(NotifyFailure) {
+            try await dispatcher.dispatch(notifiable, to: route.notifiers, context: context)
+        } catch {
+            let timedOut = error.kind == .timeout
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
+            logger.error("notification failed", metadata: ["hook.reason": "\(error.detail)"])
+            return timedOut
+                ? Self.reply(.gatewayTimeout, "timed out waiting for the downstream API")
+                : Self.reply(.badGateway, "the downstream API failed")
+        }
+        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .notified)
+        logger.info("notified", metadata: ["hook.events": "\(notifiable.count)"])
+        return Self.reply(.ok, "OK")
+    }
+
+    private func refuse(_ failure: HookFailure, outcome: Outcome, endpoint: Endpoint, logger: Logger) -> Response {
+        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
+        logger.warning("refused a webhook: \(failure.message)", metadata: ["hook.status": "\(failure.status.code)", "hook.reason": "\(failure.reason)"])
+        return Self.reply(failure.status, failure.message)
+    }
+
+    static func reply(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: message)))
+    }
+}

@@ -1,0 +1,40 @@
+import AsyncHTTPClient
+import Logging
+
+/// The endpoints a running server answers, by fingerprint, each with its provider and notifiers.
+/// Built once from a ``Config``; immutable.
+public struct Receiver: Sendable {
+    struct Route: Sendable {
+        var endpoint: Endpoint
+        var provider: any Provider
+        var notifiers: [any Notifier]
+    }
+
+    let routes: [String: Route]
+    let limits: Limits
+
+    /// - Parameters:
+    ///   - client: the one HTTP client every outbound call uses.
+    ///   - logLines: where the `log` action writes; standard output by default.
+    public init(config: Config, client: HTTPClient, logger: Logger, logNotifier: LogNotifier = LogNotifier()) {
+        let googleKeys = GoogleKeyStore(client: client, logger: logger)
+        var fluxNotifiers: [String: FluxAPINotifier] = [:]
+        var routes: [String: Route] = [:]
+        for endpoint in config.endpoints {
+            let notifiers: [any Notifier] = endpoint.notify.map { action in
+                switch action {
+                case .fluxAPI(let url):
+                    let notifier = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client)
+                    fluxNotifiers[url] = notifier
+                    return notifier
+                case .log:
+                    return logNotifier
+                }
+            }
+            routes[endpoint.fingerprint] = Route(
+                endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), notifiers: notifiers)
+        }
+        self.routes = routes
+        self.limits = config.limits
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import HookGate
+
+struct Endpoints: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print each endpoint's URL, ready to paste into the provider's webhook settings.",
+        discussion: """
+            Never prints a key. Without --base-url, prints URL paths.
+
+            Example:
+              hookgate endpoints --config fluxrecv.yaml --base-url https://hooks.example.com
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: ArgumentHelp("The public URL that routes to hookgate, for example https://hooks.example.com.", valueName: "url"))
+    var baseURL: String?
+
+    func run() throws {
+        let config = try options.load()
+        var base = baseURL ?? ""
+        while base.hasSuffix("/") { base.removeLast() }
+        let rows = config.endpoints.map { [$0.source.rawValue, $0.name, $0.keyPath, base + $0.path] }
+        let header = ["SOURCE", "NAME", "KEY FILE", "URL"]
+        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for row in [header] + rows {
+            let cells = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import HookGate
+
+@main
+struct HookGateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hookgate",
+        abstract: "Receive webhooks from git hosts and registries, verify them, and notify Flux.",
+        discussion: """
+            With no subcommand, hookgate serves, so it takes flux-recv's arguments unchanged:
+              hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080
+            """,
+        version: HookGateVersion.current,
+        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `--config`, shared by the commands that read one.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The config file (hookgateVersion: 1 or fluxRecvVersion: 1).", valueName: "file"))
+    var config: String = "hookgate.yaml"
+
+    /// Loads the config, or prints every problem to standard error and exits 1.
+    func load() throws -> Config {
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch {
+            printError("\(config): \(error.problems.count) problem\(error.problems.count == 1 ? "" : "s"); nothing was started:")
+            for problem in error.problems { printError("  " + problem.description) }
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ text: String) {
+    var standardError = StandardError()
+    print(text, to: &standardError)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleWriter.writeToStandardError(string)
+    }
+}

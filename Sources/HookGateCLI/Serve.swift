@@ -1,0 +1,86 @@
+import ArgumentParser
+import AsyncHTTPClient
+import HookGate
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the configured webhook endpoints (the default command).",
+        discussion: """
+            Loads and checks the whole config first; any problem stops it before a port is bound.
+            Prints each endpoint's URL path at start. SIGTERM or SIGINT stop intake and let
+            requests in flight finish.
+
+            Examples:
+              hookgate serve --config examples/quickstart/hookgate.yaml --listen 127.0.0.1:8080
+              hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080 --log-format json
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: ArgumentHelp("Address to listen on: :8080, 127.0.0.1:8080, [::1]:8080; port 0 picks a free port.", valueName: "addr"))
+    var listen: String = ":8080"
+
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else {
+            throw ValidationError("--listen \(listen) is not [host]:port (for example :8080 or 127.0.0.1:8080)")
+        }
+    }
+
+    func run() async throws {
+        let config = try options.load()
+        bootstrapLogging(format: logFormat, level: logLevel)
+        let logger = Logger(label: "hookgate")
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        for warning in config.warnings {
+            logger.warning("\(warning.message)", metadata: ["config.file": "\(warning.file)", "config.line": "\(warning.line.map(String.init) ?? "-")", "config.fix": "\(warning.fix ?? "")"])
+        }
+        for endpoint in config.endpoints {
+            logger.info("endpoint \(endpoint.source.rawValue) using key \(endpoint.keyPath) at \(endpoint.path)",
+                        metadata: ["hook.endpoint": "\(endpoint.name)", "hook.source": "\(endpoint.source.rawValue)", "hook.path": "\(endpoint.path)"])
+        }
+
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let app = buildApplication(
+            config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, metrics: registry,
+            logger: logger,
+            onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
+        do {
+            try await app.runService()
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        try await client.shutdown()
+    }
+}
+
+enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+func bootstrapLogging(format: LogFormat, level: Logger.Level) {
+    LoggingSystem.bootstrap { label in
+        var handler: any LogHandler =
+            switch format {
+            case .text: StreamLogHandler.standardError(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
+        handler.logLevel = level
+        return handler
+    }
+}

@@ -1,2 +1,0 @@
-import HookGate
-print(HookGateVersion.current)
