@@ -29,7 +29,7 @@ struct GitLab: Provider {
             return [HookEvent(name: name, kind: .gitPush(push.event))]
         case "System Hook":
             let kind = try Payload.decode(ObjectKind.self, from: request.body, event: "GitLab System Hook")
-            guard kind.object_kind == "push" || kind.object_kind == "tag_push" else {
+            guard let kindName = kind.object_kind ?? kind.event_name, kindName == "push" || kindName == "tag_push" else {
                 return [HookEvent(name: name, kind: .other)]
             }
             let push = try Payload.decode(PushPayload.self, from: request.body, event: "GitLab System Hook")
@@ -43,8 +43,10 @@ struct GitLab: Provider {
         request.header(Self.idempotencyKey) ?? request.header(Self.eventUUID)
     }
 
+    /// Project hooks name the kind in `object_kind`, system hooks in `event_name`.
     struct ObjectKind: Decodable {
         var object_kind: String?
+        var event_name: String?
     }
 
     struct PushPayload: Decodable {

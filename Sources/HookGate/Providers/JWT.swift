@@ -46,6 +46,22 @@ struct JWT {
         var email: String?
         var email_verified: Bool?
 
+        enum CodingKeys: String, CodingKey { case iss, aud, exp, email, email_verified }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            iss = try container.decodeIfPresent(String.self, forKey: .iss)
+            aud = try container.decodeIfPresent(Audience.self, forKey: .aud)
+            exp = try container.decode(Double.self, forKey: .exp)
+            email = try container.decodeIfPresent(String.self, forKey: .email)
+            // Google's tokeninfo writes booleans as strings; tokens carry real booleans.
+            if let flag = try? container.decodeIfPresent(Bool.self, forKey: .email_verified) {
+                email_verified = flag
+            } else {
+                email_verified = (try? container.decodeIfPresent(String.self, forKey: .email_verified)) == "true"
+            }
+        }
+
         /// `aud` may be one string or a list.
         enum Audience: Decodable {
             case one(String), many([String])

@@ -1,0 +1,130 @@
+import Foundation
+
+/// The built `hookgate` binary, run as a user runs it.
+public final class HookGateProcess: @unchecked Sendable {
+    /// The binary: `$HOOKGATE_BIN`, or `hookgate` beside the test bundle in the build folder.
+    public static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["HOOKGATE_BIN"] { return path }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent("hookgate").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return Fixtures.packageRoot + "/.build/debug/hookgate"
+    }()
+
+    /// The result of a command that ran to its end.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `hookgate arguments…` to completion.
+    public static func run(_ arguments: [String], currentDirectory: String? = nil) -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        do { try process.run() } catch { fatalError("cannot start \(binary): \(error); build it first (swift build)") }
+        let group = DispatchGroup()
+        nonisolated(unsafe) var out = Data(), err = Data()
+        group.enter()
+        DispatchQueue.global().async { out = stdout.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        err = stderr.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    private let process: Process
+    private let output = OutputCollector()
+    /// The port the server bound (parsed from its "listening on" log line).
+    public private(set) var port = 0
+
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts `hookgate serve` with `arguments` (add `--listen 127.0.0.1:0`) and waits until it listens.
+    public init(serve arguments: [String]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let collector = output
+        stdout.fileHandleForReading.readabilityHandler = { handle in collector.appendOut(handle.availableData) }
+        stderr.fileHandleForReading.readabilityHandler = { handle in collector.appendErr(handle.availableData) }
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let match = output.stderr.firstMatch(of: /listening on [^\s]*:(\d+)/) {
+                port = Int(match.1)!
+                return
+            }
+            if !process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.terminate()
+        throw StartError(log: output.stderr)
+    }
+
+    public struct StartError: Error, CustomStringConvertible {
+        public var log: String
+        public var description: String { "hookgate did not start listening:\n\(log)" }
+    }
+
+    /// What the process wrote so far.
+    public var stdout: String { output.stdout }
+    public var stderr: String { output.stderr }
+
+    /// Waits until standard output holds `count` lines.
+    public func waitForStdoutLines(_ count: Int, timeout: TimeInterval = 10) -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let lines = stdout.split(separator: "\n").map(String.init)
+            if lines.count >= count { return lines }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the exit status.
+    @discardableResult
+    public func terminate() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Sends a signal without waiting.
+    public func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    public func waitForExit() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+final class OutputCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data()
+    private var err = Data()
+
+    func appendOut(_ data: Data) { lock.lock(); out.append(data); lock.unlock() }
+    func appendErr(_ data: Data) { lock.lock(); err.append(data); lock.unlock() }
+    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
+    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+}
