@@ -4,18 +4,23 @@ import Yams
 /// keep going after the first mistake and report them all at once.
 final class YAMLReader {
     let file: String
-    private(set) var problems: [ConfigProblem] = []
+    private var found: [ConfigProblem] = []
+
+    /// Every problem so far, in file order.
+    var problems: [ConfigProblem] {
+        found.enumerated().sorted { ($0.element.line ?? 0, $0.offset) < ($1.element.line ?? 0, $1.offset) }.map(\.element)
+    }
 
     init(file: String) {
         self.file = file
     }
 
     func problem(_ message: String, at node: Node?, fix: String? = nil) {
-        problems.append(ConfigProblem(file: file, line: node?.mark?.line, message: message, fix: fix))
+        found.append(ConfigProblem(file: file, line: node?.mark?.line, message: message, fix: fix))
     }
 
     func problem(_ message: String, line: Int?, fix: String? = nil) {
-        problems.append(ConfigProblem(file: file, line: line, message: message, fix: fix))
+        found.append(ConfigProblem(file: file, line: line, message: message, fix: fix))
     }
 
     /// A mapping with its path (`endpoints[2].gcr`) for messages; rejects keys not read from it.

@@ -9,12 +9,18 @@ public struct ServerOptions: Sendable {
     public var listen: ListenAddress
     /// A connection with nothing to read or write for this long is closed (slow or stuck clients).
     public var idleTimeout: TimeAmount
+    /// How long a notify call may take before the sender gets 504.
+    public var notifyTimeout: TimeAmount
 
     public static let defaultIdleTimeout: TimeAmount = .seconds(60)
 
-    public init(listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout) {
+    public init(
+        listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout,
+        notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout
+    ) {
         self.listen = listen
         self.idleTimeout = idleTimeout
+        self.notifyTimeout = notifyTimeout
     }
 }
 
@@ -49,7 +55,7 @@ public func buildApplication(
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
     }
-    let receiver = Receiver(config: config, client: client, logger: logger, logNotifier: logNotifier)
+    let receiver = Receiver(config: config, client: client, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
     HookController(receiver: receiver, dispatcher: dispatcher).addRoutes(to: router)
 
     let host = options.listen.host

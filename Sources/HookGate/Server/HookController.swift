@@ -34,7 +34,7 @@ struct HookController: Sendable {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: receiver.limits.maxBodyBytes)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(receiver.limits.maxBodyBytes) bytes",
                                       reason: "the body exceeds limits.maxBodySize (\(receiver.limits.maxBodyBytes) bytes)"),
                           outcome: .tooLarge, endpoint: endpoint, logger: logger)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Logging
+import NIOCore
 
 /// The endpoints a running server answers, by fingerprint, each with its provider and notifiers.
 /// Built once from a ``Config``; immutable.
@@ -15,8 +16,12 @@ public struct Receiver: Sendable {
 
     /// - Parameters:
     ///   - client: the one HTTP client every outbound call uses.
-    ///   - logLines: where the `log` action writes; standard output by default.
-    public init(config: Config, client: HTTPClient, logger: Logger, logNotifier: LogNotifier = LogNotifier()) {
+    ///   - notifyTimeout: the limit on each Flux API call.
+    ///   - logNotifier: the `log` action; writes to standard output unless a test says otherwise.
+    public init(
+        config: Config, client: HTTPClient, logger: Logger, notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout,
+        logNotifier: LogNotifier = LogNotifier()
+    ) {
         let googleKeys = GoogleKeyStore(client: client, logger: logger)
         var fluxNotifiers: [String: FluxAPINotifier] = [:]
         var routes: [String: Route] = [:]
@@ -24,7 +29,7 @@ public struct Receiver: Sendable {
             let notifiers: [any Notifier] = endpoint.notify.map { action in
                 switch action {
                 case .fluxAPI(let url):
-                    let notifier = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client)
+                    let notifier = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client, timeout: notifyTimeout)
                     fluxNotifiers[url] = notifier
                     return notifier
                 case .log:

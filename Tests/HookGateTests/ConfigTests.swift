@@ -1,0 +1,155 @@
+import Foundation
+import HookGate
+import HookGateTestSupport
+import Testing
+
+/// Writes `files` (name → content) into a fresh folder and loads `config.yaml` from it.
+func loadConfig(_ yaml: String, files: [String: String] = [:]) throws(ConfigError) -> Config {
+    let folder = Fixtures.temporaryDirectory()
+    for (name, content) in files {
+        _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(content.utf8))
+    }
+    let path = folder + "/config.yaml"
+    _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
+    return try ConfigLoader.load(path: path)
+}
+
+func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] {
+    do {
+        _ = try loadConfig(yaml, files: files)
+        return []
+    } catch {
+        return error.problems
+    }
+}
+
+@Suite struct ConfigTests {
+    @Test func fluxRecvConfigKeepsFluxRecvURLs() throws {
+        let config = try loadConfig("""
+            fluxRecvVersion: 1
+            endpoints:
+            - source: GitHub
+              keyPath: github.key
+            - source: Nexus
+              keyPath: nexus.key
+              registryHost: nexus.example.com
+            """, files: ["github.key": "secret\n", "nexus.key": "other"])
+        #expect(config.format == .fluxRecv)
+        #expect(config.api == "http://localhost:3030/api/flux")
+        #expect(config.endpoints[0].fingerprint == Python.sha256Hex(Data("secret\n".utf8)))
+        #expect(config.endpoints[1].fingerprint == Python.sha256Hex(Data("othernexus.example.com".utf8)))
+        #expect(config.endpoints[0].allowLegacySignature)
+        #expect(config.endpoints[0].notify == [.fluxAPI(url: "http://localhost:3030/api/flux")])
+        #expect(config.warnings.contains { $0.message.contains("ends with a newline") })
+    }
+
+    @Test func sourcesMatchCaseInsensitivelyWithAliases() throws {
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            endpoints:
+              - {source: github, keyPath: a}
+              - {source: FORGEJO, keyPath: b}
+              - {source: gogs, keyPath: c}
+            """, files: ["a": "1", "b": "2", "c": "3"])
+        #expect(config.endpoints.map(\.source) == [.gitHub, .gitea, .gitea])
+        #expect(!config.endpoints[0].allowLegacySignature)
+    }
+
+    @Test func everyProblemAtOnceWithLines() {
+        let found = problems("""
+            hookgateVersion: 1
+            endpionts: []
+            endpoints:
+              - source: GitHbu
+                keyPath: missing.key
+              - source: GitLab
+                keyPath: empty.key
+                colour: blue
+              - source: Quay
+                keyPath: same1
+              - source: DockerHub
+                keyPath: same2
+              - source: DockerHub
+                keyPath: a
+                notify: [fluxapi]
+            """, files: ["empty.key": "", "same1": "k", "same2": "k", "a": "z"])
+        let text = found.map(\.description)
+        #expect(found.count == 7, "\(text)")
+        #expect(text.contains { $0.contains(":2: unknown key `endpionts`") && $0.contains("did you mean `endpoints`?") })
+        #expect(text.contains { $0.contains(":4: `endpoints[0].source`: unknown source \"GitHbu\"") && $0.contains("did you mean `GitHub`?") })
+        #expect(text.contains { $0.contains(":5: key file \"missing.key\"") && $0.contains("does not exist") })
+        #expect(text.contains { $0.contains(":7: key file \"empty.key\"") && $0.contains("is empty") })
+        #expect(text.contains { $0.contains(":8: unknown key `endpoints[1].colour`") })
+        #expect(text.contains { $0.contains(":11: endpoints[3] has the same URL as the endpoint at line 9") })
+        #expect(text.contains { $0.contains(":15: `endpoints[4].notify[0]`: unknown action \"fluxapi\"") && $0.contains("did you mean `fluxAPI`?") })
+    }
+
+    @Test(arguments: [
+        ("endpoints: []", "does not say which version"),
+        ("fluxRecvVersion: 2\nendpoints: []", "unsupported `fluxRecvVersion: 2`"),
+        ("hookgateVersion: 7\nendpoints: []", "unsupported `hookgateVersion: 7`"),
+        ("fluxRecvVersion: 1\nhookgateVersion: 1", "both"),
+        ("", "empty"),
+        ("hookgateVersion: 1\nendpoints: [", "not valid YAML"),
+    ])
+    func versionsAndSyntax(_ yaml: String, _ expected: String) {
+        let found = problems(yaml)
+        #expect(found.count == 1)
+        #expect(found.first?.description.contains(expected) == true, "\(found)")
+        if expected != "empty" && expected != "not valid YAML" {
+            #expect(found.first?.fix?.contains("hookgateVersion: 1") == true)
+        }
+    }
+
+    @Test func fluxRecvConfigsRejectHookgateKeys() {
+        let found = problems("""
+            fluxRecvVersion: 1
+            endpoints:
+            - source: GitHub
+              keyPath: k
+              notify: [log]
+            """, files: ["k": "x"])
+        #expect(found.map(\.description).contains { $0.contains(":5: unknown key `endpoints[0].notify`") })
+    }
+
+    @Test func hookgateOptions() throws {
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            api: http://flux:3030/api/flux
+            limits:
+              maxBodySize: 1MiB
+            endpoints:
+              - name: gh
+                source: GitHub
+                keyPath: k
+                allowLegacySignature: true
+                notify:
+                  - log
+                  - fluxAPI:
+                      url: http://other:3030/api/flux
+                  - fluxAPI
+              - source: GoogleContainerRegistry
+                keyPath: g
+                gcr: {audience: aud, email: pub@example.iam.gserviceaccount.com, keysURL: "http://127.0.0.1:1/certs"}
+            """, files: ["k": "x", "g": "y"])
+        #expect(config.limits.maxBodyBytes == 1 << 20)
+        #expect(config.endpoints[0].name == "gh")
+        #expect(config.endpoints[0].notify == [.log, .fluxAPI(url: "http://other:3030/api/flux"), .fluxAPI(url: "http://flux:3030/api/flux")])
+        #expect(config.endpoints[1].gcr == GoogleAuthSettings(audience: "aud", email: "pub@example.iam.gserviceaccount.com", keysURL: "http://127.0.0.1:1/certs"))
+        #expect(config.endpoints[1].name.hasPrefix("googlecontainerregistry-"))
+    }
+
+    @Test func unreadableConfigFile() {
+        do {
+            _ = try ConfigLoader.load(path: "/nonexistent/hookgate.yaml")
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.problems.first?.description.contains("cannot read the config file") == true)
+        }
+    }
+
+    @Test func keysNeverShowInDescriptions() {
+        let key = EndpointKey("topsecret")
+        #expect(!"\(key)".contains("topsecret"))
+    }
+}

@@ -1,0 +1,191 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import NIOCore
+import HookGate
+import HookGateTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Metrics
+import Prometheus
+import Synchronization
+import Testing
+
+/// One metrics registry for the whole test process (swift-metrics bootstraps once).
+enum TestMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
+}
+
+/// Lines the `log` action wrote.
+final class LineSink: Sendable {
+    private let lines = Mutex<[String]>([])
+    var all: [String] { lines.withLock { $0 } }
+    var notifier: LogNotifier {
+        LogNotifier { data in self.lines.withLock { $0.append(String(decoding: data, as: UTF8.self)) } }
+    }
+}
+
+/// A hookgate app (library, live server) in front of a recording Flux API.
+struct Harness {
+    static let githubKey = "423be8373b98a9ffccc10402cc033e77263e1cdf"
+
+    /// Runs `test` with a live hookgate whose GitHub endpoint notifies `downstream`.
+    static func withServer(
+        downstream: RecordingServer, extraYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
+        sink: LineSink = LineSink(), files: [String: String] = [:],
+        _ test: @Sendable (any TestClientProtocol, Config) async throws -> Void
+    ) async throws {
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            api: \(downstream.baseURL)/api/flux
+            limits: {maxBodySize: \(maxBody)}
+            endpoints:
+              - name: gh
+                source: GitHub
+                keyPath: github.key
+              - name: gl-log
+                source: GitLab
+                keyPath: gitlab.key
+                notify: [log]
+            \(extraYAML)
+            """, files: ["github.key": githubKey, "gitlab.key": "gitlab-token"].merging(files) { $1 })
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let app = buildApplication(
+            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: notifyTimeout),
+            client: .shared, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
+        try await app.test(.live) { client in try await test(client, config) }
+    }
+
+    static func githubHeaders(_ body: Data, event: String = "push", delivery: String = UUID().uuidString) -> HTTPFields {
+        [.contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: event, HTTPField.Name("X-GitHub-Delivery")!: delivery,
+         HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: githubKey, body: body)]
+    }
+}
+
+@Suite(.serialized) struct ServerTests {
+    let push = Fixtures.data("github-push-tag-deleted.json")
+
+    @Test func signedPushNotifiesTheFluxAPIExactly() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: flux) { client, config in
+            let path = config.endpoints[0].path
+            try await client.execute(uri: path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "OK")
+            }
+            let calls = await flux.requests
+            #expect(calls.count == 1)
+            #expect(calls.first?.method == .post)
+            #expect(calls.first?.path == "/api/flux/v11/notify")
+            #expect(calls.first?.headers[.contentType] == "application/json")
+            #expect(calls.first?.body == #"{"Kind":"git","Source":{"URL":"git@github.com:Codertocat/Hello-World.git","Branch":"refs/tags/simple-tag"}}"#)
+        }
+    }
+
+    @Test func statusCodes() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: flux, maxBody: "4KiB") { client, config in
+            let path = config.endpoints[0].path
+            try await client.execute(uri: "/hook/" + String(repeating: "0", count: 64), method: .post, body: ByteBuffer(string: "{}")) {
+                #expect($0.status == .notFound)
+                #expect($0.body.readableBytes <= 9)
+            }
+            try await client.execute(uri: "/nope", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "POST")
+            }
+            try await client.execute(uri: path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .contentTooLarge)
+            }
+            let small = Data(#"{"zen":"x"}"#.utf8)
+            var bad = Harness.githubHeaders(small)
+            bad[HTTPField.Name("X-Hub-Signature-256")!] = "sha256=" + String(repeating: "0", count: 64)
+            try await client.execute(uri: path, method: .post, headers: bad, body: ByteBuffer(bytes: small)) { response in
+                #expect(response.status == .unauthorized)
+                #expect(String(buffer: response.body) == "invalid signature")
+            }
+            var noEvent = Harness.githubHeaders(small)
+            noEvent[HTTPField.Name("X-GitHub-Event")!] = nil
+            try await client.execute(uri: path, method: .post, headers: noEvent, body: ByteBuffer(bytes: small)) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: path, method: .post, headers: Harness.githubHeaders(small, event: "ping"), body: ByteBuffer(bytes: small)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "Pong")
+            }
+            try await client.execute(uri: path, method: .post, headers: Harness.githubHeaders(small, event: "issues"), body: ByteBuffer(bytes: small)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("nothing to notify"))
+            }
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"hookgate_requests_total{endpoint="gh",source="GitHub",outcome="too_large"}"#))
+                #expect(text.contains(#"hookgate_requests_total{endpoint="gh",source="GitHub",outcome="pong"}"#))
+                #expect(!text.contains(config.endpoints[0].fingerprint))
+            }
+            #expect(await flux.requests.isEmpty)
+        }
+    }
+
+    @Test func downstreamFailuresBecome502And504() async throws {
+        let failing = try await RecordingServer.start { _ in .init(status: .internalServerError, body: "boom") }
+        let slow = try await RecordingServer.start { _ in .init(delay: .seconds(3)) }
+        defer { Task { await failing.stop(); await slow.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: failing) { client, config in
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .badGateway)
+            }
+        }
+        try await Harness.withServer(downstream: slow, notifyTimeout: .milliseconds(300)) { client, config in
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .gatewayTimeout)
+            }
+        }
+        let port = failing.port
+        await failing.stop()
+        let unreachable = try await RecordingServer.start()
+        defer { Task { await unreachable.stop() } }
+        try await Harness.withServer(downstream: unreachable, extraYAML: """
+              - name: dead
+                source: DockerHub
+                keyPath: dead.key
+                notify: [{fluxAPI: {url: "http://127.0.0.1:\(port)/api/flux"}}]
+            """, files: ["dead.key": "dead"]) { client, config in
+            try await client.execute(uri: config.endpoints[2].path, method: .post, body: ByteBuffer(bytes: Fixtures.data("dockerhub-push.json"))) {
+                #expect($0.status == .badGateway)
+            }
+        }
+    }
+
+    @Test func logActionWritesOneJSONLinePerEvent() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let sink = LineSink()
+        try await Harness.withServer(downstream: flux, sink: sink) { client, config in
+            let headers: HTTPFields = [HTTPField.Name("X-Gitlab-Token")!: "gitlab-token", HTTPField.Name("X-Gitlab-Event")!: "Push Hook", HTTPField.Name("Idempotency-Key")!: "d-1"]
+            try await client.execute(uri: config.endpoints[1].path, method: .post, headers: headers, body: ByteBuffer(bytes: Fixtures.data("gitlab-push_hook.json"))) {
+                #expect($0.status == .ok)
+            }
+        }
+        #expect(sink.all.count == 1)
+        let line = try JSONSerialization.jsonObject(with: Data(sink.all[0].utf8)) as? [String: Any]
+        #expect(line?["branch"] as? String == "master")
+        #expect(line?["delivery"] as? String == "d-1")
+        #expect(line?["sshURL"] as? String == "git@example.com:mike/diaspora.git")
+        #expect(line?["endpoint"] as? String == "gl-log")
+        #expect(await flux.requests.isEmpty)
+    }
+}
