@@ -62,7 +62,7 @@ public final class HookGateProcess: @unchecked Sendable {
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let match = output.stderr.firstMatch(of: /listening on [^\s]*:(\d+)/) {
+            if let match = output.stderr.firstMatch(of: /listening on [^\s",]*:(\d+)/) {
                 port = Int(match.1)!
                 return
             }

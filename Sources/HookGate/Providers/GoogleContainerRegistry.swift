@@ -20,6 +20,8 @@ struct GoogleContainerRegistry: Provider {
             let key = try await keys.key(id: jwt.keyID, from: auth.keysURL)
             guard jwt.isSigned(by: key) else { throw JWTError("the token's signature does not match Google's key \(jwt.keyID ?? "?")") }
             try jwt.claims.check(audience: auth.audience, email: auth.email, now: Date())
+        } catch where error.isTransient {
+            throw HookFailure(status: .serviceUnavailable, message: "cannot verify the token right now", reason: error.description)
         } catch {
             throw .unauthorized("invalid bearer token", reason: error.description)
         }

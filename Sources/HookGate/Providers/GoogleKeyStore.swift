@@ -58,7 +58,7 @@ public actor GoogleKeyStore {
         }
         do {
             let response = try await client.execute(HTTPClientRequest(url: url), timeout: Self.timeout)
-            guard response.status == .ok else { throw JWTError("fetching Google's keys from \(url) answered \(response.status.code)") }
+            guard response.status == .ok else { throw JWTError("fetching Google's keys from \(url) answered \(response.status.code)", isTransient: true) }
             let body = try await response.body.collect(upTo: Self.maxResponseBytes)
             let set = try JSONDecoder().decode(KeySet.self, from: Data(body.readableBytesView))
             var keys: [String: _RSA.Signing.PublicKey] = [:]
@@ -71,7 +71,7 @@ public actor GoogleKeyStore {
         } catch let error as JWTError {
             throw error
         } catch {
-            throw JWTError("cannot fetch Google's keys from \(url): \(error)")
+            throw JWTError("cannot fetch Google's keys from \(url): \(error)", isTransient: true)
         }
     }
 }

@@ -5,7 +5,12 @@ import Foundation
 /// Why a token was refused; phrased for the operator, never containing the token.
 struct JWTError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    /// True when the token could not be checked (Google's keys unreachable), not found wrong.
+    var isTransient = false
+    init(_ description: String, isTransient: Bool = false) {
+        self.description = description
+        self.isTransient = isTransient
+    }
 }
 
 /// A compact JWS (`header.claims.signature`), decoded but not yet trusted.

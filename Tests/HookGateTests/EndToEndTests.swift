@@ -1,0 +1,220 @@
+import AsyncHTTPClient
+import Foundation
+import HookGate
+import HookGateTestSupport
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The built binary, started as an operator starts it, with flux-recv's own fixture set and a
+/// flux-recv config; a recording Flux API; requests signed by Python over HTTP.
+@Suite(.serialized) struct EndToEndTests {
+    static let fluxRecv = Fixtures.path("flux-recv")
+
+    /// A folder holding flux-recv's key files and a `fluxrecv.yaml` pointing at `api`.
+    static func fluxRecvFolder(api: String) throws -> String {
+        let folder = Fixtures.temporaryDirectory()
+        for name in try FileManager.default.contentsOfDirectory(atPath: fluxRecv) where name.hasSuffix("_key") {
+            try FileManager.default.copyItem(atPath: fluxRecv + "/" + name, toPath: folder + "/" + name)
+        }
+        let yaml = """
+            fluxRecvVersion: 1
+            api: \(api)
+            endpoints:
+            - source: GitHub
+              keyPath: github_key
+            - source: GitLab
+              keyPath: gitlab_key
+            - source: BitbucketCloud
+              keyPath: bitbucket_cloud_key
+            - source: BitbucketServer
+              keyPath: bitbucket_server_key
+            - source: DockerHub
+              keyPath: dockerhub_key
+            - source: Quay
+              keyPath: quay_key
+            - source: Harbor
+              keyPath: harbor_key
+            - source: Harbor
+              keyPath: harborV2_key
+            - source: Nexus
+              keyPath: nexus_key
+              registryHost: nexus.example.com
+            - source: GoogleContainerRegistry
+              keyPath: gcr_key
+
+            """
+        try yaml.write(toFile: folder + "/fluxrecv.yaml", atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    static func key(_ name: String) -> String {
+        String(decoding: Fixtures.data("flux-recv/\(name)"), as: UTF8.self)
+    }
+
+    static func post(_ url: String, headers: [String: String], body: Data) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        return (Int(response.status.code), text)
+    }
+
+    @Test func everyFluxRecvSourceMakesTheSameNotifyCall() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let folder = try Self.fluxRecvFolder(api: flux.baseURL + "/api/flux")
+        let server = try HookGateProcess(serve: ["--config", folder + "/fluxrecv.yaml", "--listen", "127.0.0.1:0"])
+        defer { server.terminate() }
+
+        func url(_ keyFile: String, registryHost: String = "") -> String {
+            server.baseURL + "/hook/" + Python.sha256Hex(Fixtures.data("flux-recv/" + keyFile) + Data(registryHost.utf8))
+        }
+        func payload(_ name: String) -> Data { Fixtures.data("flux-recv/" + name) }
+        func hmac(_ keyFile: String, _ body: Data, _ algorithm: String = "sha256") -> String {
+            Python.hmacHex(key: Self.key(keyFile), body: body, algorithm: algorithm)
+        }
+
+        let cases: [(String, [String: String], Data, String)] = [
+            (url("github_key"), ["X-GitHub-Event": "push", "Content-Type": "application/json",
+                                 "X-Hub-Signature": "sha512=" + hmac("github_key", payload("github_payload"), "sha512")],
+             payload("github_payload"),
+             #"{"Kind":"git","Source":{"URL":"git@github.com:Codertocat/Hello-World.git","Branch":"refs/tags/simple-tag"}}"#),
+            (url("gitlab_key"), ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": Self.key("gitlab_key")], payload("gitlab_payload"),
+             #"{"Kind":"git","Source":{"URL":"git@example.com:mike/diaspora.git","Branch":"master"}}"#),
+            (url("bitbucket_cloud_key"), ["X-Event-Key": "repo:push"], payload("bitbucket_cloud_payload"),
+             #"{"Kind":"git","Source":{"URL":"git@bitbucket.org:mbridgen/dummy.git","Branch":"master"}}"#),
+            (url("bitbucket_server_key"), ["X-Event-Key": "repo:refs_changed",
+                                           "X-Hub-Signature": "sha256=" + hmac("bitbucket_server_key", payload("bitbucket_server_payload"))],
+             payload("bitbucket_server_payload"),
+             #"{"Kind":"git","Source":{"URL":"ssh://git@bitbucket.redacted.com/~abursavich/hook-test.git","Branch":"master"}}"#),
+            (url("dockerhub_key"), [:], payload("dockerhub_payload"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"","Image":"svendowideit/testhook"}}}"#),
+            (url("quay_key"), [:], payload("quay_payload"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"quay.io","Image":"hiddeco/foo"}}}"#),
+            (url("harbor_key"), ["Authorization": Self.key("harbor_key")], payload("harbor_payload"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"demo.goharbor.io","Image":"test123/alpine"}}}"#),
+            (url("harborV2_key"), ["Authorization": Self.key("harborV2_key")], payload("harborV2_payload"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"hub.harbor.com","Image":"test-webhook/debian"}}}"#),
+            (url("nexus_key", registryHost: "nexus.example.com"),
+             ["X-Nexus-Webhook-Id": "rm:repository:component", "X-Nexus-Webhook-Signature": hmac("nexus_key", payload("nexus_payload"), "sha1")],
+             payload("nexus_payload"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"nexus.example.com","Image":"app1/alpine"}}}"#),
+            (url("gcr_key"), [:], Fixtures.data("gcr-pubsub_push-INSERT.json"),
+             #"{"Kind":"image","Source":{"Name":{"Domain":"us.gcr.io","Image":"am/am.kebab.api"}}}"#),
+        ]
+        for (index, (target, headers, body, expected)) in cases.enumerated() {
+            let (status, text) = try await Self.post(target, headers: headers, body: body)
+            #expect(status == 200, "case \(index): \(text)")
+            let calls = await flux.requests
+            #expect(calls.count == index + 1)
+            #expect(calls.last?.path == "/api/flux/v11/notify")
+            #expect(calls.last?.body == expected, "case \(index)")
+        }
+        // The start-up log names every endpoint's source, key file and URL path, never a key.
+        for name in ["github_key", "gitlab_key", "nexus_key"] { #expect(server.stderr.contains(folder + "/" + name)) }
+        #expect(server.stderr.contains(URL(string: url("github_key"))!.path))
+        #expect(!server.stderr.contains(Self.key("gitlab_key")))
+        #expect(server.stderr.contains("ends with a newline"))
+        #expect(server.terminate() == 0)
+    }
+
+    @Test func sigtermLetsRequestsInFlightFinish() async throws {
+        let flux = try await RecordingServer.start { _ in .init(delay: .milliseconds(1500)) }
+        defer { Task { await flux.stop() } }
+        let folder = try Self.fluxRecvFolder(api: flux.baseURL + "/api/flux")
+        // flux-recv's arguments, no subcommand.
+        let server = try HookGateProcess(serve: ["--config=\(folder)/fluxrecv.yaml", "--listen=127.0.0.1:0", "--log-format", "json"])
+        let target = server.baseURL + "/hook/" + Python.sha256Hex(Fixtures.data("flux-recv/dockerhub_key"))
+        async let answer = Self.post(target, headers: [:], body: Fixtures.data("flux-recv/dockerhub_payload"))
+        _ = await flux.waitForRequests(1)
+        server.signal(SIGTERM)
+        let (status, _) = try await answer
+        #expect(status == 200)
+        #expect(server.waitForExit() == 0)
+        // JSON logs: every line parses.
+        for line in server.stderr.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)")
+        }
+    }
+
+    @Test func quickstartServesWithoutFlux() async throws {
+        let config = Fixtures.packageRoot + "/examples/quickstart/hookgate.yaml"
+        let server = try HookGateProcess(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0"])
+        defer { server.terminate() }
+        let key = String(decoding: FileManager.default.contents(atPath: Fixtures.packageRoot + "/examples/quickstart/keys/github.key")!, as: UTF8.self)
+        let body = Fixtures.data("github-push-branch-created-with-installation.json")
+        let target = server.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8))
+        let (status, _) = try await Self.post(target, headers: [
+            "X-GitHub-Event": "push", "X-GitHub-Delivery": "quick-1", "Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + Python.hmacHex(key: key, body: body)], body: body)
+        #expect(status == 200)
+        let lines = server.waitForStdoutLines(1)
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains(#""branch":"master""#) == true)
+        #expect(lines.first?.contains(#""delivery":"quick-1""#) == true)
+    }
+}
+
+/// The commands an operator runs by hand.
+@Suite struct CommandLineTests {
+    @Test func checkPassesAndFails() throws {
+        let good = HookGateProcess.run(["check", "--config", Fixtures.packageRoot + "/examples/quickstart/hookgate.yaml"])
+        #expect(good.status == 0)
+        #expect(good.stdout.contains("OK (hookgateVersion 1, 2 endpoints)"))
+
+        let folder = Fixtures.temporaryDirectory()
+        try "fluxRecvVersion: 1\nendpoints:\n- source: Gitlab\n  keyPath: nothere\n- source: DockerHubb\n  keyPath: nothere\n"
+            .write(toFile: folder + "/bad.yaml", atomically: true, encoding: .utf8)
+        let bad = HookGateProcess.run(["check", "--config", folder + "/bad.yaml"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad.yaml:4: key file \"nothere\""))
+        #expect(bad.stderr.contains("bad.yaml:5: `endpoints[1].source`: unknown source \"DockerHubb\"; did you mean `DockerHub`?"))
+        #expect(bad.stderr.contains("3 problems"))
+        // serve refuses the same config before binding a port
+        let serve = HookGateProcess.run(["--config", folder + "/bad.yaml", "--listen", "127.0.0.1:0"])
+        #expect(serve.status == 1)
+        #expect(!serve.stderr.contains("listening"))
+    }
+
+    @Test func endpointsPrintsPasteableURLs() throws {
+        let folder = try EndToEndTests.fluxRecvFolder(api: "http://localhost:3030/api/flux")
+        let result = HookGateProcess.run(["endpoints", "--config", folder + "/fluxrecv.yaml", "--base-url", "https://hooks.example.com/"])
+        #expect(result.status == 0)
+        let nexus = Python.sha256Hex(Fixtures.data("flux-recv/nexus_key") + Data("nexus.example.com".utf8))
+        #expect(result.stdout.contains("https://hooks.example.com/hook/\(nexus)"))
+        #expect(result.stdout.contains("https://hooks.example.com/hook/" + Python.sha256Hex(Fixtures.data("flux-recv/github_key"))))
+        #expect(!result.stdout.contains(EndToEndTests.key("gitlab_key")))
+        #expect(result.stdout.split(separator: "\n").count == 11)
+    }
+
+    @Test func keygenWritesAPrivateKeyWithoutNewline() throws {
+        let folder = Fixtures.temporaryDirectory()
+        let result = HookGateProcess.run(["keygen", "--out", "keys.github", "--source", "gitlab"], currentDirectory: folder)
+        #expect(result.status == 0)
+        let data = try #require(FileManager.default.contents(atPath: folder + "/keys.github"))
+        #expect(data.count == 40)
+        #expect(data.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/keys.github")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(result.stdout.contains("URL path: /hook/" + Python.sha256Hex(data)))
+        #expect(result.stdout.contains("source: GitLab"))
+        #expect(!result.stdout.contains(String(decoding: data, as: UTF8.self)))
+        let again = HookGateProcess.run(["keygen", "--out", "keys.github"], currentDirectory: folder)
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("exists"))
+        let toStdout = HookGateProcess.run(["keygen"])
+        #expect(toStdout.stdout.count == 40)
+        #expect(toStdout.stderr.contains("URL path: /hook/" + Python.sha256Hex(Data(toStdout.stdout.utf8))))
+    }
+
+    @Test func helpHasExamples() {
+        for command in ["serve", "check", "endpoints", "keygen"] {
+            let result = HookGateProcess.run([command, "--help"])
+            #expect(result.status == 0)
+            #expect(result.stdout.contains("Example"), "\(command)")
+        }
+    }
+}
