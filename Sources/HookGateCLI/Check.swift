@@ -19,6 +19,6 @@ struct Check: ParsableCommand {
         let config = try options.load()
         for warning in config.warnings { printError("warning: " + warning.description) }
         let count = config.endpoints.count
-        print("\(options.config): OK (\(config.format == .fluxRecv ? "fluxRecvVersion" : "hookgateVersion") 1, \(count) endpoint\(count == 1 ? "" : "s"))")
+        print("\(options.path): OK (\(config.format == .fluxRecv ? "fluxRecvVersion" : "hookgateVersion") 1, \(count) endpoint\(count == 1 ? "" : "s"))")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import HookGate
 
 @main
@@ -18,11 +19,23 @@ struct HookGateCommand: AsyncParsableCommand {
 
 /// `--config`, shared by the commands that read one.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The config file (hookgateVersion: 1 or fluxRecvVersion: 1).", valueName: "file"))
-    var config: String = "hookgate.yaml"
+    @Option(name: .long, help: ArgumentHelp(
+        "The config file (hookgateVersion: 1 or fluxRecvVersion: 1). Default: hookgate.yaml, or flux-recv's fluxrecv.yaml when only that exists.",
+        valueName: "file"))
+    var config: String?
+
+    /// The file to read: `--config`, else `hookgate.yaml`, else flux-recv's default `fluxrecv.yaml`.
+    var path: String {
+        if let config { return config }
+        if !FileManager.default.fileExists(atPath: "hookgate.yaml"), FileManager.default.fileExists(atPath: "fluxrecv.yaml") {
+            return "fluxrecv.yaml"
+        }
+        return "hookgate.yaml"
+    }
 
     /// Loads the config, or prints every problem to standard error and exits 1.
     func load() throws -> Config {
+        let config = path
         do {
             return try ConfigLoader.load(path: config)
         } catch {

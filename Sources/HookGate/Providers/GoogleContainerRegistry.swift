@@ -43,16 +43,14 @@ struct GoogleContainerRegistry: Provider {
         return [HookEvent(name: data.action, kind: .imagePush(ImagePush(image: image, digest: digest)))]
     }
 
-    func deliveryID(of request: WebhookRequest) -> String? {
-        (try? JSONDecoder().decode(PushPayload.self, from: request.body))?.message.messageId
-    }
+    /// Pub/Sub names the message only in the body, which is not read before verification.
+    func deliveryID(of request: WebhookRequest) -> String? { nil }
 
     struct PushPayload: Decodable {
         var message: Message
 
         struct Message: Decodable {
             var data: String
-            var messageId: String?
         }
     }
 

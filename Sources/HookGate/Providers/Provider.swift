@@ -13,6 +13,7 @@ public protocol Provider: Sendable {
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent]
 
     /// The sender's id for this delivery (`X-GitHub-Delivery` …), for logs and duplicate checks.
+    /// Read from headers only: it is asked before verification, so it never parses the body.
     func deliveryID(of request: WebhookRequest) -> String?
 }
 
