@@ -42,6 +42,8 @@ struct Keygen: ParsableCommand {
                 throw ValidationError("\(out) exists; pass --force to replace it")
             }
             try? FileManager.default.removeItem(atPath: out)
+            let folder = (out as NSString).deletingLastPathComponent
+            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
             guard FileManager.default.createFile(atPath: out, contents: Data(key.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(out)")
             }

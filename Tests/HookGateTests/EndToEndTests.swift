@@ -192,17 +192,17 @@ import Testing
 
     @Test func keygenWritesAPrivateKeyWithoutNewline() throws {
         let folder = Fixtures.temporaryDirectory()
-        let result = HookGateProcess.run(["keygen", "--out", "keys.github", "--source", "gitlab"], currentDirectory: folder)
+        let result = HookGateProcess.run(["keygen", "--out", "keys/github.key", "--source", "gitlab"], currentDirectory: folder)
         #expect(result.status == 0)
-        let data = try #require(FileManager.default.contents(atPath: folder + "/keys.github"))
+        let data = try #require(FileManager.default.contents(atPath: folder + "/keys/github.key"))
         #expect(data.count == 40)
         #expect(data.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) })
-        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/keys.github")[.posixPermissions] as? Int
+        let mode = try FileManager.default.attributesOfItem(atPath: folder + "/keys/github.key")[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(result.stdout.contains("URL path: /hook/" + Python.sha256Hex(data)))
         #expect(result.stdout.contains("source: GitLab"))
         #expect(!result.stdout.contains(String(decoding: data, as: UTF8.self)))
-        let again = HookGateProcess.run(["keygen", "--out", "keys.github"], currentDirectory: folder)
+        let again = HookGateProcess.run(["keygen", "--out", "keys/github.key"], currentDirectory: folder)
         #expect(again.status != 0)
         #expect(again.stderr.contains("exists"))
         let toStdout = HookGateProcess.run(["keygen"])
