@@ -37,6 +37,7 @@ struct Harness {
     /// Runs `test` with a live hookgate whose GitHub endpoint notifies `downstream`.
     static func withServer(
         downstream: RecordingServer, extraYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
+        requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
         sink: LineSink = LineSink(), files: [String: String] = [:],
         _ test: @Sendable (any TestClientProtocol, Config) async throws -> Void
     ) async throws {
@@ -57,7 +58,8 @@ struct Harness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let app = buildApplication(
-            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: notifyTimeout),
+            config: config,
+            options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), requestReadTimeout: requestReadTimeout, notifyTimeout: notifyTimeout),
             client: .shared, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
         try await app.test(.live) { client in try await test(client, config) }
     }
@@ -187,5 +189,51 @@ struct Harness {
         #expect(line?["sshURL"] as? String == "git@example.com:mike/diaspora.git")
         #expect(line?["endpoint"] as? String == "gl-log")
         #expect(await flux.requests.isEmpty)
+    }
+
+    /// A client that sends its request one byte every 100 ms is cut off by the read deadline, and
+    /// other requests are answered meanwhile.
+    @Test func slowClientIsCutOff() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: flux, requestReadTimeout: .milliseconds(800)) { client, config in
+            let port = try #require(client.port)
+            let slow = Task.detached {
+                Python.run("""
+                    import socket, sys, time
+                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                    s.settimeout(5)
+                    request = b"POST /hook/x HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 10\\r\\n\\r\\n0123456789"
+                    sent = 0
+                    try:
+                        for byte in request:
+                            s.send(bytes([byte]))
+                            sent += 1
+                            time.sleep(0.1)
+                        print("answered", sent, s.recv(100))
+                    except OSError:
+                        print("closed", sent)
+                    """, arguments: [String(port)])
+            }
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .ok)
+            }
+            let outcome = await slow.value.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ")
+            #expect(outcome.first == "closed")
+            #expect((Int(outcome.last ?? "") ?? 99) < 20)
+        }
+    }
+
+    /// The read deadline stops once the request has arrived: a slow notify call is not cut off.
+    @Test func slowDownstreamIsNotCutOff() async throws {
+        let flux = try await RecordingServer.start { _ in .init(delay: .milliseconds(1500)) }
+        defer { Task { await flux.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: flux, requestReadTimeout: .milliseconds(500)) { client, config in
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .ok)
+            }
+        }
     }
 }

@@ -9,17 +9,23 @@ public struct ServerOptions: Sendable {
     public var listen: ListenAddress
     /// A connection with nothing to read or write for this long is closed (slow or stuck clients).
     public var idleTimeout: TimeAmount
+    /// A request (head and body) must arrive in full within this time after the connection opens
+    /// or the previous response ends; a client that trickles bytes is cut off.
+    public var requestReadTimeout: TimeAmount
     /// How long a notify call may take before the sender gets 504.
     public var notifyTimeout: TimeAmount
 
     public static let defaultIdleTimeout: TimeAmount = .seconds(60)
+    public static let defaultRequestReadTimeout: TimeAmount = .seconds(30)
 
     public init(
         listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout,
+        requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
         notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout
     ) {
         self.listen = listen
         self.idleTimeout = idleTimeout
+        self.requestReadTimeout = requestReadTimeout
         self.notifyTimeout = notifyTimeout
     }
 }
@@ -61,7 +67,9 @@ public func buildApplication(
     let host = options.listen.host
     return Application(
         router: router,
-        server: .http1(configuration: .init(idleTimeout: options.idleTimeout)),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: options.requestReadTimeout)],
+            idleTimeout: options.idleTimeout)),
         configuration: .init(address: .hostname(host, port: options.listen.port), serverName: nil),
         onServerRunning: { channel in
             await onListening(ListenAddress(host: host, port: channel.localAddress?.port ?? options.listen.port))
