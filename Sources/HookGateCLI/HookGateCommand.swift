@@ -12,7 +12,7 @@ struct HookGateCommand: AsyncParsableCommand {
               hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080
             """,
         version: HookGateVersion.current,
-        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self],
+        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self, DeliveriesCommand.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -55,4 +55,10 @@ struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         FileHandleWriter.writeToStandardError(string)
     }
+}
+
+/// The default `--data-dir`: relative, so it works both from a checkout and in the container
+/// (whose working directory is /var/lib/hookgate).
+enum DataDirectory {
+    static let `default` = "hookgate-data"
 }

@@ -16,7 +16,7 @@ struct Serve: AsyncParsableCommand {
 
             Examples:
               hookgate serve --config examples/quickstart/hookgate.yaml --listen 127.0.0.1:8080
-              hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080 --log-format json
+              hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080 --data-dir /var/lib/hookgate --log-format json
             """
     )
 
@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Address to listen on: :8080, 127.0.0.1:8080, [::1]:8080; port 0 picks a free port.", valueName: "addr"))
     var listen: String = ":8080"
+
+    @Option(help: ArgumentHelp("Where the delivery queue lives (created if missing).", valueName: "dir"))
+    var dataDir: String = DataDirectory.default
 
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
@@ -52,18 +55,27 @@ struct Serve: AsyncParsableCommand {
                         metadata: ["hook.endpoint": "\(endpoint.name)", "hook.source": "\(endpoint.source.rawValue)", "hook.path": "\(endpoint.path)"])
         }
 
+        let store: DeliveryStore
+        do {
+            store = try await DeliveryStore.open(directory: dataDir, logger: logger)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let app = buildApplication(
-            config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, metrics: registry,
+            config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, store: store, metrics: registry,
             logger: logger,
             onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
         do {
             try await app.runService()
         } catch {
             try? await client.shutdown()
+            await store.close()
             throw error
         }
         try await client.shutdown()
+        await store.close()
     }
 }
 

@@ -66,7 +66,7 @@ import Testing
         let flux = try await RecordingServer.start()
         defer { Task { await flux.stop() } }
         let folder = try Self.fluxRecvFolder(api: flux.baseURL + "/api/flux")
-        let server = try HookGateProcess(serve: ["--config", folder + "/fluxrecv.yaml", "--listen", "127.0.0.1:0"])
+        let server = try HookGateProcess(serve: ["--config", folder + "/fluxrecv.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
         defer { server.terminate() }
 
         func url(_ keyFile: String, registryHost: String = "") -> String {
@@ -108,7 +108,8 @@ import Testing
         for (index, (target, headers, body, expected)) in cases.enumerated() {
             let (status, text) = try await Self.post(target, headers: headers, body: body)
             #expect(status == 200, "case \(index): \(text)")
-            let calls = await flux.requests
+            #expect(text == "queued")
+            let calls = await flux.waitForRequests(index + 1)
             #expect(calls.count == index + 1)
             #expect(calls.last?.path == "/api/flux/v11/notify")
             #expect(calls.last?.body == expected, "case \(index)")
@@ -121,19 +122,37 @@ import Testing
         #expect(server.terminate() == 0)
     }
 
-    @Test func sigtermLetsRequestsInFlightFinish() async throws {
+    /// SIGTERM: the request in flight (sync) is answered, the queued delivery in flight finishes,
+    /// then the process exits 0 with nothing left pending.
+    @Test func sigtermLetsRequestsAndDeliveriesInFlightFinish() async throws {
         let flux = try await RecordingServer.start { _ in .init(delay: .milliseconds(1500)) }
         defer { Task { await flux.stop() } }
-        let folder = try Self.fluxRecvFolder(api: flux.baseURL + "/api/flux")
-        // flux-recv's arguments, no subcommand.
-        let server = try HookGateProcess(serve: ["--config=\(folder)/fluxrecv.yaml", "--listen=127.0.0.1:0", "--log-format", "json"])
-        let target = server.baseURL + "/hook/" + Python.sha256Hex(Fixtures.data("flux-recv/dockerhub_key"))
-        async let answer = Self.post(target, headers: [:], body: Fixtures.data("flux-recv/dockerhub_payload"))
+        let folder = Fixtures.temporaryDirectory()
+        try "queued-key".write(toFile: folder + "/queued.key", atomically: true, encoding: .utf8)
+        try "sync-key".write(toFile: folder + "/sync.key", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            api: \(flux.baseURL)/api/flux
+            endpoints:
+              - {name: queued, source: DockerHub, keyPath: queued.key}
+              - {name: sync, source: DockerHub, keyPath: sync.key, delivery: sync}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        // flux-recv's argument style, no subcommand.
+        let server = try HookGateProcess(serve: [
+            "--config=\(folder)/hookgate.yaml", "--listen=127.0.0.1:0", "--data-dir=\(folder)/data", "--log-format", "json"])
+        let body = Fixtures.data("dockerhub-push.json")
+        let queued = try await Self.post(server.baseURL + "/hook/" + Python.sha256Hex(Data("queued-key".utf8)), headers: [:], body: body)
+        #expect(queued.1 == "queued")
         _ = await flux.waitForRequests(1)
+        async let sync = Self.post(server.baseURL + "/hook/" + Python.sha256Hex(Data("sync-key".utf8)), headers: [:], body: body)
+        _ = await flux.waitForRequests(2)
         server.signal(SIGTERM)
-        let (status, _) = try await answer
+        let (status, text) = try await sync
         #expect(status == 200)
+        #expect(text == "OK")
         #expect(server.waitForExit() == 0)
+        let list = HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"])
+        #expect(list.stdout.hasPrefix("pending 0, failed 0, delivered 2"), "\(list.stdout)")
         // JSON logs: every line parses.
         for line in server.stderr.split(separator: "\n") {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)")
@@ -142,7 +161,7 @@ import Testing
 
     @Test func quickstartServesWithoutFlux() async throws {
         let config = Fixtures.packageRoot + "/examples/quickstart/hookgate.yaml"
-        let server = try HookGateProcess(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0"])
+        let server = try HookGateProcess(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0", "--data-dir", Fixtures.temporaryDirectory()])
         defer { server.terminate() }
         let key = String(decoding: FileManager.default.contents(atPath: Fixtures.packageRoot + "/examples/quickstart/keys/github.key")!, as: UTF8.self)
         let body = Fixtures.data("github-push-branch-created-with-installation.json")
@@ -174,7 +193,7 @@ import Testing
         #expect(bad.stderr.contains("bad.yaml:5: `endpoints[1].source`: unknown source \"DockerHubb\"; did you mean `DockerHub`?"))
         #expect(bad.stderr.contains("3 problems"))
         // serve refuses the same config before binding a port
-        let serve = HookGateProcess.run(["--config", folder + "/bad.yaml", "--listen", "127.0.0.1:0"])
+        let serve = HookGateProcess.run(["--config", folder + "/bad.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
         #expect(serve.status == 1)
         #expect(!serve.stderr.contains("listening"))
     }
@@ -211,7 +230,7 @@ import Testing
     }
 
     @Test func helpHasExamples() {
-        for command in ["serve", "check", "endpoints", "keygen"] {
+        for command in ["serve", "check", "endpoints", "keygen", "deliveries"] {
             let result = HookGateProcess.run([command, "--help"])
             #expect(result.status == 0)
             #expect(result.stdout.contains("Example"), "\(command)")

@@ -49,19 +49,23 @@ struct Harness {
               - name: gh
                 source: GitHub
                 keyPath: github.key
+                delivery: sync
               - name: gl-log
                 source: GitLab
                 keyPath: gitlab.key
                 notify: [log]
+                delivery: sync
             \(extraYAML)
             """, files: ["github.key": githubKey, "gitlab.key": "gitlab-token"].merging(files) { $1 })
         var logger = Logger(label: "test")
         logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
         let app = buildApplication(
             config: config,
             options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), requestReadTimeout: requestReadTimeout, notifyTimeout: notifyTimeout),
-            client: .shared, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
+            client: .shared, store: store, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
         try await app.test(.live) { client in try await test(client, config) }
+        await store.close()
     }
 
     static func githubHeaders(_ body: Data, event: String = "push", delivery: String = UUID().uuidString) -> HTTPFields {
@@ -165,6 +169,7 @@ struct Harness {
                 source: DockerHub
                 keyPath: dead.key
                 notify: [{fluxAPI: {url: "http://127.0.0.1:\(port)/api/flux"}}]
+                delivery: sync
             """, files: ["dead.key": "dead"]) { client, config in
             try await client.execute(uri: config.endpoints[2].path, method: .post, body: ByteBuffer(bytes: Fixtures.data("dockerhub-push.json"))) {
                 #expect($0.status == .badGateway)

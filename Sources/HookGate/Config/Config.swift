@@ -16,6 +16,7 @@ public struct Config: Sendable {
     /// The Flux v1 API base URL (`api`), used by endpoints that say nothing else.
     public var api: String
     public var limits: Limits
+    public var delivery: DeliverySettings
     public var endpoints: [Endpoint]
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
     public var warnings: [ConfigProblem]
@@ -23,11 +24,15 @@ public struct Config: Sendable {
     /// The default Flux v1 API base URL, as flux-recv had it.
     public static let defaultAPI = "http://localhost:3030/api/flux"
 
-    public init(file: String, format: Format, api: String, limits: Limits, endpoints: [Endpoint], warnings: [ConfigProblem]) {
+    public init(
+        file: String, format: Format, api: String, limits: Limits, delivery: DeliverySettings = DeliverySettings(),
+        endpoints: [Endpoint], warnings: [ConfigProblem]
+    ) {
         self.file = file
         self.format = format
         self.api = api
         self.limits = limits
+        self.delivery = delivery
         self.endpoints = endpoints
         self.warnings = warnings
     }

@@ -47,11 +47,15 @@ public enum ConfigLoader {
             reader.problem("`api` must be an http:// or https:// URL, not \"\(api)\"", at: object["api"], fix: "for example `api: \(Config.defaultAPI)`")
         }
         var limits = Limits()
+        var delivery = DeliverySettings()
         switch format {
         case .fluxRecv:
             object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
         case .hookgate:
-            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits"])
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery"])
+            if let deliveryObject = reader.object(object["delivery"], path: "delivery") {
+                delivery = readDelivery(deliveryObject)
+            }
             if let limitsObject = reader.object(object["limits"], path: "limits") {
                 limitsObject.rejectUnknownKeys(["maxBodySize"])
                 if let size = limitsObject["maxBodySize"] {
@@ -88,7 +92,7 @@ public enum ConfigLoader {
             reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
-        return Config(file: file, format: format, api: api, limits: limits, endpoints: endpoints, warnings: warnings)
+        return Config(file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings)
     }
 
     private static func readVersion(_ object: YAMLObject) -> Config.Format? {
@@ -123,7 +127,7 @@ public enum ConfigLoader {
         let own = format == .hookgate
         item.rejectUnknownKeys(
             own
-                ? ["name", "source", "keyPath", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify"]
+                ? ["name", "source", "keyPath", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
                 : ["source", "keyPath", "registryHost", "gcr"])
         var failed = false
         var source: Source?
@@ -157,6 +161,15 @@ public enum ConfigLoader {
         let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
         let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil
+        var mode = DeliveryMode.queued
+        if own, let modeName = item.string("delivery") {
+            if let parsed = DeliveryMode(rawValue: modeName) {
+                mode = parsed
+            } else {
+                reader.problem("`\(item.qualified("delivery"))` must be queued or sync, not \"\(modeName)\"", at: item["delivery"])
+                failed = true
+            }
+        }
         guard let source, let key, let notify, !failed else { return nil }
 
         if gcr != nil, source != .googleContainerRegistry {
@@ -184,7 +197,32 @@ public enum ConfigLoader {
         return Endpoint(
             name: name, source: source, keyPath: resolvedKeyPath, key: key, registryHost: registryHost,
             allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
-            line: item.line)
+            delivery: mode, line: item.line)
+    }
+
+    private static func readDelivery(_ object: YAMLObject) -> DeliverySettings {
+        var settings = DeliverySettings()
+        object.rejectUnknownKeys(["duplicateWindow", "maxAge", "maxAttempts", "initialBackoff", "maxBackoff", "concurrencyPerTarget", "drainTimeout"])
+        func duration(_ key: String, _ apply: (Duration) -> Void) {
+            guard let node = object[key] else { return }
+            if let value = DurationText.parse(node.string ?? "") {
+                apply(value)
+            } else {
+                object.reader.problem("`\(object.qualified(key))` must be a duration such as 500ms, 30s, 5m, 1h or 2d", at: node)
+            }
+        }
+        duration("duplicateWindow") { settings.duplicateWindow = $0 }
+        duration("maxAge") { settings.maxAge = $0 }
+        duration("initialBackoff") { settings.initialBackoff = $0 }
+        duration("maxBackoff") { settings.maxBackoff = $0 }
+        duration("drainTimeout") { settings.drainTimeout = $0 }
+        if let attempts = object.int("maxAttempts") {
+            if attempts >= 0 { settings.maxAttempts = attempts } else { object.reader.problem("`delivery.maxAttempts` must be 0 or more", at: object["maxAttempts"]) }
+        }
+        if let concurrency = object.int("concurrencyPerTarget") {
+            if concurrency >= 1 { settings.concurrencyPerTarget = concurrency } else { object.reader.problem("`delivery.concurrencyPerTarget` must be 1 or more", at: object["concurrencyPerTarget"]) }
+        }
+        return settings
     }
 
     private static func readKey(_ path: String, configured: String, at node: Node?, reader: YAMLReader) -> EndpointKey? {

@@ -20,6 +20,8 @@ public struct Endpoint: Sendable {
     /// Pub/Sub push authentication, when configured.
     public var gcr: GoogleAuthSettings?
     public var notify: [NotifyAction]
+    /// Queue notifications (the default) or deliver them before answering.
+    public var delivery: DeliveryMode
     /// Line of the endpoint in the config file.
     public var line: Int?
 
@@ -29,7 +31,7 @@ public struct Endpoint: Sendable {
     public init(
         name: String? = nil, source: Source, keyPath: String, key: EndpointKey, registryHost: String? = nil,
         allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil,
-        notify: [NotifyAction], line: Int? = nil
+        notify: [NotifyAction], delivery: DeliveryMode = .queued, line: Int? = nil
     ) {
         let fingerprint = Endpoint.fingerprint(key: key, registryHost: registryHost)
         self.name = name ?? "\(source.rawValue.lowercased())-\(fingerprint.prefix(8))"
@@ -42,6 +44,7 @@ public struct Endpoint: Sendable {
         self.requireSignature = requireSignature
         self.gcr = gcr
         self.notify = notify
+        self.delivery = delivery
         self.line = line
     }
 

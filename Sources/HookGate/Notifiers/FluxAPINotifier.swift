@@ -9,6 +9,7 @@ import NIOHTTP1
 /// Events that map to the same change (Quay's several tags of one image) are sent once.
 public struct FluxAPINotifier: Notifier {
     public let kind = "flux-api"
+    public var target: String { "flux-api " + url }
     let url: String
     let client: HTTPClient
     let timeout: TimeAmount
@@ -53,7 +54,9 @@ public struct FluxAPINotifier: Notifier {
         let text = (try? await response.body.collect(upTo: 4096)).map { String(buffer: $0) } ?? ""
         guard ok.contains(response.status.code) else {
             let snippet = text.split(whereSeparator: \.isNewline).first.map { String($0.prefix(200)) } ?? ""
-            throw NotifyFailure(.rejected, "\(url) answered \(response.status.code)\(snippet.isEmpty ? "" : ": \(snippet)")")
+            throw NotifyFailure(
+                .rejected, "\(url) answered \(response.status.code)\(snippet.isEmpty ? "" : ": \(snippet)")",
+                status: Int(response.status.code), retryAfter: RetryAfter.parse(response.headers.first(name: "Retry-After")))
         }
     }
 }

@@ -4,6 +4,7 @@ import Foundation
 /// debugging, and for piping into other tools. Logs go to standard error, so the two never mix.
 public struct LogNotifier: Notifier {
     public let kind = "log"
+    public let target = "log"
     private let write: @Sendable (Data) -> Void
 
     /// - Parameter write: where lines go; standard output unless a test says otherwise.

@@ -5,6 +5,10 @@ public protocol Notifier: Sendable {
     /// A bounded label for metrics and logs (`flux-api`, `log`).
     var kind: String { get }
 
+    /// Where the calls go, stable across restarts: the queue orders and limits deliveries per
+    /// target and finds the notifier again by it (`flux-api http://…/v11/notify`, `log`).
+    var target: String { get }
+
     /// Delivers every notifiable event of one verified request.
     func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure)
 }
@@ -38,9 +42,21 @@ public struct NotifyFailure: Error, Sendable, Equatable {
     public var kind: Kind
     /// For the operator's log; holds no secrets (URLs here are configured downstreams).
     public var detail: String
+    /// The downstream's HTTP status, when it answered.
+    public var status: Int?
+    /// How long the downstream asked to wait (`Retry-After`).
+    public var retryAfter: Duration?
 
-    public init(_ kind: Kind, _ detail: String) {
+    public init(_ kind: Kind, _ detail: String, status: Int? = nil, retryAfter: Duration? = nil) {
         self.kind = kind
         self.detail = detail
+        self.status = status
+        self.retryAfter = retryAfter
+    }
+
+    /// A refusal that a retry cannot fix: a 4xx other than 408 (timeout) and 429 (too many requests).
+    public var isPermanent: Bool {
+        guard kind == .rejected, let status else { return false }
+        return (400..<500).contains(status) && status != 408 && status != 429
     }
 }

@@ -24,6 +24,9 @@ public enum HookMetrics {
 /// How a request to a hook endpoint ended.
 public enum Outcome: String, Sendable {
     case notified
+    case queued
+    case duplicate
+    case unavailable
     case pong
     case ignored
     case unauthorized

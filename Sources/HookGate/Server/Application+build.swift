@@ -39,16 +39,17 @@ public struct ServerOptions: Sendable {
 /// ```
 /// - Parameters:
 ///   - client: used for every outbound call; the caller shuts it down after the app stops.
+///   - store: the durable queue; the app runs its delivery worker.
 ///   - metrics: the registry `/metrics` renders; nil serves no `/metrics`.
 ///   - onListening: called with the bound address once the server accepts connections.
 public func buildApplication(
     config: Config,
     options: ServerOptions,
     client: HTTPClient,
+    store: DeliveryStore,
     metrics: PrometheusCollectorRegistry?,
     logger: Logger,
     logNotifier: LogNotifier = LogNotifier(),
-    dispatcher: any Dispatcher = SyncDispatcher(),
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
@@ -61,8 +62,18 @@ public func buildApplication(
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
     }
+    router.get("/readyz") { _, _ in
+        do {
+            try await store.probe()
+            return HookController.reply(.ok, "ready")
+        } catch {
+            return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
+        }
+    }
     let receiver = Receiver(config: config, client: client, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
-    HookController(receiver: receiver, dispatcher: dispatcher).addRoutes(to: router)
+    let worker = DeliveryWorker(store: store, notifiers: receiver.notifiers, settings: config.delivery, logger: logger)
+    let deliveries = Deliveries(store: store, settings: config.delivery, wake: { worker.wake($0) })
+    HookController(receiver: receiver, deliveries: deliveries).addRoutes(to: router)
 
     let host = options.listen.host
     return Application(
@@ -71,6 +82,7 @@ public func buildApplication(
             additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: options.requestReadTimeout)],
             idleTimeout: options.idleTimeout)),
         configuration: .init(address: .hostname(host, port: options.listen.port), serverName: nil),
+        services: [worker],
         onServerRunning: { channel in
             await onListening(ListenAddress(host: host, port: channel.localAddress?.port ?? options.listen.port))
         },

@@ -5,7 +5,7 @@ import Logging
 /// Answers `POST /hook/<fingerprint>`: bounded body → verify → parse → dispatch → one-line answer.
 struct HookController: Sendable {
     let receiver: Receiver
-    let dispatcher: any Dispatcher
+    let deliveries: Deliveries
 
     static let path: RouterPath = "/hook/:fingerprint"
 
@@ -70,19 +70,41 @@ struct HookController: Sendable {
         }
 
         let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: deliveryID, logger: logger)
-        do throws(NotifyFailure) {
-            try await dispatcher.dispatch(notifiable, to: route.notifiers, context: context)
+        let dedupeKey = Deliveries.dedupeKey(endpoint: endpoint.name, deliveryID: deliveryID, body: webhook.body)
+        let result: DispatchResult
+        do throws(DispatchError) {
+            result = try await deliveries.dispatch(notifiable, to: route.notifiers, mode: endpoint.delivery, context: context, dedupeKey: dedupeKey)
         } catch {
-            let timedOut = error.kind == .timeout
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
-            logger.error("notification failed", metadata: ["hook.reason": "\(error.detail)"])
-            return timedOut
-                ? Self.reply(.gatewayTimeout, "timed out waiting for the downstream API")
-                : Self.reply(.badGateway, "the downstream API failed")
+            switch error {
+            case .notify(let failure):
+                let timedOut = failure.kind == .timeout
+                HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
+                logger.error("notification failed", metadata: ["hook.reason": "\(failure.detail)"])
+                return timedOut
+                    ? Self.reply(.gatewayTimeout, "timed out waiting for the downstream API")
+                    : Self.reply(.badGateway, "the downstream API failed")
+            case .storage(let failure):
+                HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unavailable)
+                logger.error("cannot queue the notification", metadata: ["hook.reason": "\(failure)"])
+                var response = Self.reply(.serviceUnavailable, "cannot store the notification; try again later")
+                response.headers[.retryAfter] = "30"
+                return response
+            }
         }
-        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .notified)
-        logger.info("notified", metadata: ["hook.events": "\(notifiable.count)"])
-        return Self.reply(.ok, "OK")
+        switch result {
+        case .delivered:
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .notified)
+            logger.info("notified", metadata: ["hook.events": "\(notifiable.count)"])
+            return Self.reply(.ok, "OK")
+        case .queued:
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .queued)
+            logger.info("queued", metadata: ["hook.events": "\(notifiable.count)"])
+            return Self.reply(.ok, "queued")
+        case .duplicate:
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .duplicate)
+            logger.info("duplicate delivery; nothing notified")
+            return Self.reply(.ok, "duplicate")
+        }
     }
 
     private func refuse(_ failure: HookFailure, outcome: Outcome, endpoint: Endpoint, logger: Logger) -> Response {

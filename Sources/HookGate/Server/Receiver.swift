@@ -13,6 +13,8 @@ public struct Receiver: Sendable {
 
     let routes: [String: Route]
     let limits: Limits
+    /// Every notifier, by its target, for the delivery worker.
+    public let notifiers: [String: any Notifier]
 
     /// - Parameters:
     ///   - client: the one HTTP client every outbound call uses.
@@ -41,5 +43,10 @@ public struct Receiver: Sendable {
         }
         self.routes = routes
         self.limits = config.limits
+        var byTarget: [String: any Notifier] = [:]
+        for route in routes.values {
+            for notifier in route.notifiers { byTarget[notifier.target] = notifier }
+        }
+        self.notifiers = byTarget
     }
 }

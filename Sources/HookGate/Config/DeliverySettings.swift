@@ -1,0 +1,42 @@
+/// How an endpoint's notifications are delivered.
+public enum DeliveryMode: String, Sendable, CaseIterable {
+    /// Written to the durable queue, answered 200, delivered (and retried) in the background.
+    case queued
+    /// Delivered before answering, as flux-recv did; the answer says how it went.
+    case sync
+}
+
+/// The durable queue's policy (`delivery:` at the top of a hookgate config).
+public struct DeliverySettings: Sendable, Equatable {
+    /// A delivery id seen again within this window is answered "duplicate" and notifies nothing.
+    public var duplicateWindow: Duration = .seconds(3600)
+    /// A notification still failing this long after it arrived becomes a dead letter.
+    public var maxAge: Duration = .seconds(24 * 3600)
+    /// A notification that failed this many times becomes a dead letter; 0 means no limit but `maxAge`.
+    public var maxAttempts: Int = 0
+    /// The first retry's delay; each further retry doubles it, up to `maxBackoff`, with jitter.
+    public var initialBackoff: Duration = .seconds(1)
+    public var maxBackoff: Duration = .seconds(300)
+    /// At most this many calls to one target at once.
+    public var concurrencyPerTarget: Int = 4
+    /// On shutdown, calls in flight get this long to finish; the rest are retried on the next start.
+    public var drainTimeout: Duration = .seconds(10)
+
+    public init() {}
+}
+
+import Foundation
+
+/// Durations written as `500ms`, `30s`, `5m`, `1h`, `2d`, or a number of seconds.
+enum DurationText {
+    static func parse(_ text: String) -> Duration? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0 else { continue }
+            return .milliseconds(Int64((value * factor * 1000).rounded()))
+        }
+        guard let seconds = Double(trimmed), seconds >= 0 else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+}

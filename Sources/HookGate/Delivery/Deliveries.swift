@@ -1,0 +1,93 @@
+import Crypto
+import Foundation
+import Logging
+
+/// How a verified request's notifications were handled.
+public enum DispatchResult: Sendable, Equatable {
+    /// Delivered before answering (`delivery: sync`).
+    case delivered
+    /// Durably queued; the worker delivers them.
+    case queued
+    /// The same delivery was handled within the duplicate window; nothing was notified.
+    case duplicate
+}
+
+/// Why a request's notifications could not be handled.
+public enum DispatchError: Error, Sendable {
+    /// A notifier failed while the sender waited (`delivery: sync`).
+    case notify(NotifyFailure)
+    /// The queue could not be written; the sender should try again later.
+    case storage(StoreError)
+}
+
+/// What the server hands notifications to: the durable queue, or (for `delivery: sync`) the
+/// notifiers themselves, with the attempt recorded either way.
+public struct Deliveries: Sendable {
+    let store: DeliveryStore
+    let settings: DeliverySettings
+    let wake: @Sendable (String) -> Void
+
+    /// - Parameter wake: tells the worker that a target has new work.
+    public init(store: DeliveryStore, settings: DeliverySettings, wake: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.settings = settings
+        self.wake = wake
+    }
+
+    /// The key under which a delivery counts as seen: the endpoint and the sender's delivery id, or
+    /// a hash of the body when the sender gives none.
+    public static func dedupeKey(endpoint: String, deliveryID: String?, body: Data) -> String {
+        if let deliveryID, !deliveryID.isEmpty { return endpoint + " id " + deliveryID }
+        return endpoint + " sha256 " + SHA256.hash(data: body).hexString
+    }
+
+    func dispatch(
+        _ events: [HookEvent], to notifiers: [any Notifier], mode: DeliveryMode, context: NotifyContext, dedupeKey: String
+    ) async throws(DispatchError) -> DispatchResult {
+        let rows = notifiers.map {
+            NewDelivery(endpoint: context.endpoint, source: context.source.rawValue, deliveryID: context.deliveryID,
+                        target: $0.target, notifier: $0.kind, events: events)
+        }
+        switch mode {
+        case .queued:
+            let ids: [Int]?
+            do {
+                ids = try await store.enqueue(rows, dedupeKey: dedupeKey, window: settings.duplicateWindow)
+            } catch {
+                throw .storage(error)
+            }
+            guard ids != nil else { return .duplicate }
+            for notifier in notifiers { wake(notifier.target) }
+            return .queued
+        case .sync:
+            do {
+                if try await store.isDuplicate(dedupeKey, window: settings.duplicateWindow) { return .duplicate }
+            } catch {
+                throw .storage(error)
+            }
+            let clock = ContinuousClock()
+            for (notifier, row) in zip(notifiers, rows) {
+                let start = clock.now
+                do {
+                    try await notifier.notify(events, context: context)
+                    HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
+                    await record(row, error: nil, dedupeKey: dedupeKey, logger: context.logger)
+                } catch {
+                    HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
+                    await record(row, error: error.detail, dedupeKey: nil, logger: context.logger)
+                    throw .notify(error)
+                }
+            }
+            return .delivered
+        }
+    }
+
+    /// Records a sync attempt; a failure to record does not change the answer, only the log.
+    private func record(_ row: NewDelivery, error: String?, dedupeKey: String?, logger: Logger) async {
+        do {
+            try await store.recordAttempt(row, error: error, dedupeKey: dedupeKey, window: settings.duplicateWindow)
+        } catch {
+            logger.error("could not record a delivery attempt", metadata: ["queue.error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// Delivers queued notifications: one lane per target, oldest first, a bounded number in flight,
+/// retries with backoff, dead letters when a notification cannot be delivered.
+///
+/// On graceful shutdown it starts nothing new and gives calls in flight `drainTimeout` to finish;
+/// whatever does not finish stays pending and is delivered on the next start.
+public final class DeliveryWorker: Service, Sendable {
+    private let store: DeliveryStore
+    private let notifiers: [String: any Notifier]
+    private let settings: DeliverySettings
+    private let policy: RetryPolicy
+    private let logger: Logger
+    private let stopped = Atomic<Bool>(false)
+    private let supervisor = Wakeup()
+    private let lanes = Mutex<[String: Wakeup]>([:])
+
+    /// How often idle lanes look for work that arrived another way (`hookgate deliveries retry`).
+    static let pollInterval: Duration = .seconds(1)
+
+    public init(store: DeliveryStore, notifiers: [String: any Notifier], settings: DeliverySettings, logger: Logger) {
+        self.store = store
+        self.notifiers = notifiers
+        self.settings = settings
+        self.policy = RetryPolicy(settings: settings)
+        self.logger = logger
+    }
+
+    /// Tells the lane of `target` that it has new work.
+    public func wake(_ target: String) {
+        if let lane = lanes.withLock({ $0[target] }) {
+            lane.signal()
+        } else {
+            supervisor.signal()
+        }
+    }
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.deliverUntilStopped() }
+            group.addTask {
+                guard (try? await gracefulShutdown()) != nil else { return }
+                self.stop()
+                try? await Task.sleep(for: self.settings.drainTimeout)
+                self.logger.warning("deliveries still in flight after the drain timeout; they will be retried on the next start")
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func stop() {
+        stopped.store(true, ordering: .relaxed)
+        supervisor.signal()
+        for lane in lanes.withLock({ Array($0.values) }) { lane.signal() }
+    }
+
+    private var isStopped: Bool { stopped.load(ordering: .relaxed) }
+
+    /// Starts a lane for every target with work, keeps the queue metrics fresh, forgets old
+    /// duplicate keys.
+    private func deliverUntilStopped() async {
+        await withTaskGroup(of: Void.self) { group in
+            var known: Set<String> = []
+            var lastPrune = Date.distantPast
+            while !isStopped {
+                let summary = (try? await store.pendingSummary()) ?? []
+                for target in Set(notifiers.keys).union(summary.map(\.target)) where !known.contains(target) {
+                    known.insert(target)
+                    let wakeup = Wakeup()
+                    lanes.withLock { $0[target] = wakeup }
+                    group.addTask { await self.lane(target, wakeup: wakeup) }
+                }
+                recordGauges(summary, known: known)
+                if Date().timeIntervalSince(lastPrune) > 60 {
+                    lastPrune = Date()
+                    try? await store.pruneSeen(before: Date().addingTimeInterval(-settings.duplicateWindow.seconds))
+                }
+                await supervisor.wait(timeout: Self.pollInterval)
+            }
+            await group.waitForAll()
+        }
+    }
+
+    private func lane(_ target: String, wakeup: Wakeup) async {
+        var lanesLogger = logger
+        lanesLogger[metadataKey: "queue.target"] = "\(target)"
+        while !isStopped && !Task.isCancelled {
+            let rows: [StoredDelivery]
+            do {
+                rows = try await store.due(target: target, limit: settings.concurrencyPerTarget)
+            } catch {
+                lanesLogger.error("cannot read the delivery queue", metadata: ["queue.error": "\(error)"])
+                await sleepUnlessStopped(Self.pollInterval)
+                continue
+            }
+            if rows.isEmpty {
+                await wakeup.wait(timeout: Self.pollInterval)
+                continue
+            }
+            let holdUntil = await deliver(rows, to: target, logger: lanesLogger)
+            if let holdUntil {
+                // The target is failing: probe it again with the oldest rows when their time comes,
+                // rather than sending it everything queued behind them.
+                await sleepUnlessStopped(.milliseconds(Int64(max(0, holdUntil.timeIntervalSinceNow) * 1000)))
+            }
+        }
+    }
+
+    /// Delivers `rows` concurrently and records each outcome; returns when the target should next
+    /// be tried if any row failed and will be retried.
+    private func deliver(_ rows: [StoredDelivery], to target: String, logger: Logger) async -> Date? {
+        guard let notifier = notifiers[target] else {
+            for row in rows {
+                try? await store.markFailed(row.id, attempts: row.attempts, error: "the target \(target) is no longer configured")
+                Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
+            }
+            return nil
+        }
+        let outcomes = await withTaskGroup(of: (StoredDelivery, NotifyFailure?).self) { group in
+            for row in rows {
+                group.addTask {
+                    var rowLogger = logger
+                    rowLogger[metadataKey: "hook.endpoint"] = "\(row.endpoint)"
+                    if let id = row.deliveryID { rowLogger[metadataKey: "hook.delivery"] = "\(id)" }
+                    let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: row.deliveryID, logger: rowLogger)
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    do throws(NotifyFailure) {
+                        try await notifier.notify(row.events, context: context)
+                        HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
+                        return (row, nil)
+                    } catch {
+                        HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
+                        return (row, error)
+                    }
+                }
+            }
+            var outcomes: [(StoredDelivery, NotifyFailure?)] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        if Task.isCancelled { return nil }
+        var holdUntil: Date?
+        for (row, failure) in outcomes.sorted(by: { $0.0.id < $1.0.id }) {
+            let attempts = row.attempts + 1
+            do {
+                guard let failure else {
+                    try await store.markDelivered(row.id, attempts: attempts)
+                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "delivered")]).increment()
+                    continue
+                }
+                let next = Date().addingTimeInterval(policy.delay(afterAttempts: attempts, retryAfter: failure.retryAfter).seconds)
+                if failure.isPermanent || policy.givesUp(attempts: attempts, createdAt: row.createdAt, next: next) {
+                    try await store.markFailed(row.id, attempts: attempts, error: failure.detail)
+                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "failed")]).increment()
+                    Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
+                    logger.error("gave up on a notification", metadata: [
+                        "queue.id": "\(row.id)", "hook.endpoint": "\(row.endpoint)", "queue.attempts": "\(attempts)", "queue.error": "\(failure.detail)"])
+                } else {
+                    try await store.reschedule(row.id, attempts: attempts, next: next, error: failure.detail)
+                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "retry")]).increment()
+                    logger.warning("notification failed; will retry", metadata: [
+                        "queue.id": "\(row.id)", "hook.endpoint": "\(row.endpoint)", "queue.attempts": "\(attempts)",
+                        "queue.retry_in": "\(Int(next.timeIntervalSinceNow.rounded()))s", "queue.error": "\(failure.detail)"])
+                    holdUntil = min(holdUntil ?? next, next)
+                }
+            } catch {
+                logger.error("cannot record a delivery outcome; it will be tried again", metadata: ["queue.id": "\(row.id)", "queue.error": "\(error)"])
+                holdUntil = min(holdUntil ?? Date().addingTimeInterval(1), Date().addingTimeInterval(1))
+            }
+        }
+        return holdUntil
+    }
+
+    private func sleepUnlessStopped(_ duration: Duration) async {
+        let deadline = ContinuousClock.now + duration
+        while !isStopped && !Task.isCancelled && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: min(.milliseconds(100), deadline - ContinuousClock.now))
+        }
+    }
+
+    private func recordGauges(_ summary: [TargetSummary], known: Set<String>) {
+        let now = Date()
+        let byTarget = Dictionary(summary.map { ($0.target, $0) }, uniquingKeysWith: { first, _ in first })
+        for target in known {
+            let entry = byTarget[target]
+            Gauge(label: QueueMetrics.depth, dimensions: [("target", target)]).record(entry?.pending ?? 0)
+            Gauge(label: QueueMetrics.oldestPending, dimensions: [("target", target)])
+                .record(entry.map { max(0, now.timeIntervalSince($0.oldestCreatedAt)) } ?? 0)
+        }
+    }
+}
+
+/// The queue's metric names.
+public enum QueueMetrics {
+    /// Pending notifications, by `target`.
+    public static let depth = "hookgate_queue_depth"
+    /// Age of the oldest pending notification in seconds, by `target`.
+    public static let oldestPending = "hookgate_queue_oldest_pending_seconds"
+    /// Delivery attempts by `target` and `outcome` (`delivered`, `retry`, `failed`).
+    public static let attempts = "hookgate_delivery_attempts_total"
+    /// Notifications given up on, by `target`.
+    public static let deadLetters = "hookgate_dead_letters_total"
+}

@@ -1,0 +1,65 @@
+import Foundation
+
+/// A notification to hand to one notifier, as it enters the queue.
+public struct NewDelivery: Sendable {
+    public var endpoint: String
+    public var source: String
+    public var deliveryID: String?
+    /// The notifier's ``Notifier/target``.
+    public var target: String
+    /// The notifier's ``Notifier/kind``.
+    public var notifier: String
+    public var events: [HookEvent]
+
+    public init(endpoint: String, source: String, deliveryID: String?, target: String, notifier: String, events: [HookEvent]) {
+        self.endpoint = endpoint
+        self.source = source
+        self.deliveryID = deliveryID
+        self.target = target
+        self.notifier = notifier
+        self.events = events
+    }
+}
+
+/// A notification as the queue holds it.
+public struct StoredDelivery: Sendable, Equatable {
+    public enum State: String, Sendable, CaseIterable {
+        /// Waiting for its first or next attempt.
+        case pending
+        /// The notifier succeeded.
+        case delivered
+        /// Given up on (a dead letter), with the last error.
+        case failed
+    }
+
+    public var id: Int
+    public var endpoint: String
+    public var source: String
+    public var deliveryID: String?
+    public var target: String
+    public var notifier: String
+    public var events: [HookEvent]
+    public var state: State
+    public var attempts: Int
+    public var createdAt: Date
+    public var nextAttemptAt: Date
+    public var updatedAt: Date
+    public var lastError: String?
+}
+
+/// Pending notifications of one target, for metrics and for waking its lane.
+public struct TargetSummary: Sendable, Equatable {
+    public var target: String
+    public var pending: Int
+    public var oldestCreatedAt: Date
+    public var nextAttemptAt: Date
+}
+
+/// The queue could not be read or written (disk full, database locked or damaged …).
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

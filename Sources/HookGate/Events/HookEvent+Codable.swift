@@ -1,0 +1,31 @@
+/// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"}`.
+extension HookEvent: Codable {
+    enum CodingKeys: String, CodingKey {
+        case name, kind, git, image
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let name = try container.decode(String.self, forKey: .name)
+        let kindName = try container.decode(String.self, forKey: .kind)
+        let kind: Kind
+        switch kindName {
+        case "git-push": kind = .gitPush(try container.decode(GitPush.self, forKey: .git))
+        case "image-push": kind = .imagePush(try container.decode(ImagePush.self, forKey: .image))
+        case "ping": kind = .ping
+        default: kind = .other
+        }
+        self.init(name: name, kind: kind)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(kindName, forKey: .kind)
+        switch kind {
+        case .gitPush(let push): try container.encode(push, forKey: .git)
+        case .imagePush(let push): try container.encode(push, forKey: .image)
+        case .ping, .other: break
+        }
+    }
+}
