@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -19,12 +20,18 @@ public final class RecordingServer: Sendable {
         public var body: String
         public var contentType: String
         public var delay: Duration
+        /// More response headers.
+        public var headers: [String: String]
 
-        public init(status: HTTPResponse.Status = .ok, body: String = #"{"status":"OK"}"#, contentType: String = "application/json", delay: Duration = .zero) {
+        public init(
+            status: HTTPResponse.Status = .ok, body: String = #"{"status":"OK"}"#, contentType: String = "application/json",
+            delay: Duration = .zero, headers: [String: String] = [:]
+        ) {
             self.status = status
             self.body = body
             self.contentType = contentType
             self.delay = delay
+            self.headers = headers
         }
     }
 
@@ -34,8 +41,8 @@ public final class RecordingServer: Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts a server; `reply` decides each answer.
-    public static func start(reply: @escaping @Sendable (Recorded) -> Reply = { _ in Reply() }) async throws -> RecordingServer {
+    /// Starts a server (on `port`, or a free one); `reply` decides each answer.
+    public static func start(port: Int = 0, reply: @escaping @Sendable (Recorded) -> Reply = { _ in Reply() }) async throws -> RecordingServer {
         let log = RequestLog()
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             let body = try await request.body.collect(upTo: 1 << 24)
@@ -43,20 +50,27 @@ public final class RecordingServer: Sendable {
             let answer = reply(recorded)
             await log.append(recorded)
             if answer.delay > .zero { try await Task.sleep(for: answer.delay) }
-            return Response(status: answer.status, headers: [.contentType: answer.contentType],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+            var headers: HTTPFields = [.contentType: answer.contentType]
+            for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
+            return Response(status: answer.status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "recording-server")
         logger.logLevel = .critical
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+        }
         var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+        guard let port = await iterator.next() else {
+            _ = try await task.value
+            throw CancellationError()
+        }
         return RecordingServer(port: port, log: log, task: task)
     }
 

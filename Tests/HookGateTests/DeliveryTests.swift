@@ -1,0 +1,208 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import HookGate
+import HookGateTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// Counts calls so a downstream can misbehave for a while and then recover.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    /// Returns the number of this call, starting at 1.
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+/// A live hookgate with a queued GitHub endpoint, fast retries, and its own queue folder.
+struct QueueHarness {
+    static let key = "queue-test-key"
+
+    static func withServer(
+        api: String, delivery: String = "{initialBackoff: 50ms, maxBackoff: 200ms}", dataDir: String = Fixtures.temporaryDirectory(),
+        _ test: @Sendable (any TestClientProtocol, Config, DeliveryStore) async throws -> Void
+    ) async throws {
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            api: \(api)
+            delivery: \(delivery)
+            endpoints:
+              - {name: gh, source: GitHub, keyPath: github.key}
+            """, files: ["github.key": key])
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: dataDir, logger: logger)
+        let app = buildApplication(
+            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: .milliseconds(500)),
+            client: .shared, store: store, metrics: TestMetrics.registry, logger: logger)
+        try await app.test(.live) { client in try await test(client, config, store) }
+        await store.close()
+    }
+
+    /// A GitHub push of branch `branch`, signed, with delivery id `delivery`.
+    static func push(_ client: any TestClientProtocol, _ config: Config, branch: String, delivery: String) async throws -> (HTTPResponse.Status, String) {
+        let body = Data(String(decoding: Fixtures.data("github-push-branch-created-with-installation.json"), as: UTF8.self)
+            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/\(branch)\"").utf8)
+        let headers: HTTPFields = [
+            .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: delivery,
+            HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: key, body: body)]
+        return try await client.execute(uri: config.endpoints[0].path, method: .post, headers: headers, body: ByteBuffer(bytes: body)) {
+            ($0.status, String(buffer: $0.body))
+        }
+    }
+
+    /// The branches the recording Flux API was told about, in arrival order.
+    static func branches(_ requests: [RecordingServer.Recorded]) -> [String] {
+        requests.compactMap { $0.body.firstMatch(of: /"Branch":"([^"]*)"/).map { String($0.1) } }
+    }
+}
+
+@Suite(.serialized) struct DeliveryTests {
+    @Test func answersQueuedAndDelivers() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux") { client, config, store in
+            let (status, text) = try await QueueHarness.push(client, config, branch: "main", delivery: "d-1")
+            #expect(status == .ok)
+            #expect(text == "queued")
+            let calls = await flux.waitForRequests(1)
+            #expect(calls.first?.body == #"{"Kind":"git","Source":{"URL":"git@github.com:Codertocat/Hello-World.git","Branch":"main"}}"#)
+            try await waitUntil { try await store.counts()[.delivered] == 1 }
+        }
+    }
+
+    @Test func theSameDeliveryFiveTimesNotifiesOnce() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux") { client, config, _ in
+            var answers: [String] = []
+            for _ in 0..<5 { answers.append(try await QueueHarness.push(client, config, branch: "main", delivery: "same-id").1) }
+            #expect(answers == ["queued", "duplicate", "duplicate", "duplicate", "duplicate"])
+            _ = try await QueueHarness.push(client, config, branch: "other", delivery: "another-id")
+            let calls = await flux.waitForRequests(2)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(QueueHarness.branches(await flux.requests) == ["main", "other"])
+            #expect(calls.count == 2)
+        }
+    }
+
+    @Test func downstreamDownForAWhile() async throws {
+        let probe = try await RecordingServer.start()
+        let port = probe.port
+        await probe.stop()
+        try await QueueHarness.withServer(api: "http://127.0.0.1:\(port)/api/flux") { client, config, store in
+            for index in 0..<5 { _ = try await QueueHarness.push(client, config, branch: "b\(index)", delivery: "down-\(index)") }
+            try await waitUntil { (try await store.list(states: [.pending], limit: 10).first?.attempts ?? 0) >= 2 }
+            let flux = try await RecordingServer.start(port: port)
+            defer { Task { await flux.stop() } }
+            try await waitUntil { try await store.counts()[.delivered] == 5 }
+            #expect(Set(QueueHarness.branches(await flux.requests)) == Set((0..<5).map { "b\($0)" }))
+        }
+    }
+
+    @Test func errorsSlownessAndRetryAfter() async throws {
+        let calls = Counter()
+        let started = Date()
+        let arrivals = Mutex<[TimeInterval]>([])
+        let flux = try await RecordingServer.start { _ in
+            let call = calls.next()
+            arrivals.withLock { $0.append(Date().timeIntervalSince(started)) }
+            switch call {
+            case 1, 2: return .init(status: .internalServerError, body: "boom")
+            case 3: return .init(delay: .seconds(2))  // longer than the 500 ms notify timeout
+            case 4: return .init(status: .tooManyRequests, body: "slow down", contentType: "text/plain").withRetryAfter("1")
+            default: return .init()
+            }
+        }
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", delivery: "{initialBackoff: 50ms, maxBackoff: 200ms, concurrencyPerTarget: 1}") { client, config, store in
+            _ = try await QueueHarness.push(client, config, branch: "main", delivery: "flaky")
+            try await waitUntil(timeout: .seconds(20)) { try await store.counts()[.delivered] == 1 }
+            let rows = try await store.list(states: [.delivered], limit: 1)
+            #expect(rows.first?.attempts == 5)
+            let times = arrivals.withLock { $0 }
+            #expect(times.count == 5)
+            // the fifth call waited for Retry-After: 1 after the 429
+            #expect(times[4] - times[3] >= 0.95, "\(times)")
+        }
+    }
+
+    @Test func permanentRefusalIsADeadLetterThatCanBeRetried() async throws {
+        let calls = Counter()
+        let flux = try await RecordingServer.start { _ in
+            calls.next() == 1 ? .init(status: .badRequest, body: "bad change") : .init()
+        }
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux") { client, config, store in
+            _ = try await QueueHarness.push(client, config, branch: "main", delivery: "refused")
+            try await waitUntil { try await store.counts()[.failed] == 1 }
+            let failed = try await store.list(states: [.failed], limit: 1)
+            #expect(failed.first?.attempts == 1)
+            #expect(failed.first?.lastError?.contains("answered 400: bad change") == true)
+            #expect(try await store.retry(id: failed.first?.id) == 1)
+            try await waitUntil { try await store.counts()[.delivered] == 1 }
+            #expect(await flux.requests.count == 2)
+        }
+    }
+
+    @Test func givesUpAfterMaxAttempts() async throws {
+        let flux = try await RecordingServer.start { _ in .init(status: .serviceUnavailable) }
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", delivery: "{initialBackoff: 20ms, maxBackoff: 50ms, maxAttempts: 3}") { client, config, store in
+            _ = try await QueueHarness.push(client, config, branch: "main", delivery: "hopeless")
+            try await waitUntil { try await store.counts()[.failed] == 1 }
+            #expect(try await store.list(states: [.failed], limit: 1).first?.attempts == 3)
+            #expect(await flux.requests.count == 3)
+        }
+    }
+
+    /// Another process holds the database's write lock: the sender gets 503 (so it keeps the
+    /// event), `/readyz` says so, and both recover when the lock goes.
+    @Test func unwritableQueueAnswers503() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let dataDir = Fixtures.temporaryDirectory()
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", dataDir: dataDir) { client, config, _ in
+            let locker = Task.detached {
+                Python.run("""
+                    import sqlite3, sys, time
+                    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+                    db.execute("BEGIN EXCLUSIVE")
+                    print("locked", flush=True)
+                    time.sleep(6)
+                    db.execute("ROLLBACK")
+                    """, arguments: [dataDir + "/" + DeliveryStore.fileName])
+            }
+            try await Task.sleep(for: .milliseconds(700))
+            let (status, text) = try await QueueHarness.push(client, config, branch: "main", delivery: "locked")
+            #expect(status == .serviceUnavailable)
+            #expect(text.contains("try again later"))
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
+            _ = await locker.value
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            #expect(try await QueueHarness.push(client, config, branch: "main", delivery: "locked").1 == "queued")
+            _ = await flux.waitForRequests(1)
+        }
+    }
+}
+
+/// Polls `condition` until it holds, failing the test after `timeout`.
+func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(25))
+    }
+    Issue.record("condition not met within \(timeout)")
+}
+
+extension RecordingServer.Reply {
+    func withRetryAfter(_ value: String) -> Self {
+        var reply = self
+        reply.headers["Retry-After"] = value
+        return reply
+    }
+}
