@@ -18,7 +18,11 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /hookgate /usr/local/bin/hookgate
 COPY examples/quickstart /etc/hookgate
-# A fixed non-root user (the distroless "nonroot" id), as Kubernetes' runAsNonRoot expects.
+# The delivery queue's default home (--data-dir hookgate-data, relative to here); mount a volume
+# at /var/lib/hookgate to keep it. A fixed non-root user (the distroless "nonroot" id), as
+# Kubernetes' runAsNonRoot expects.
+RUN mkdir -p /var/lib/hookgate && chown 65532:65532 /var/lib/hookgate
+WORKDIR /var/lib/hookgate
 USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/hookgate"]

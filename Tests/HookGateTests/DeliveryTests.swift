@@ -96,6 +96,13 @@ struct QueueHarness {
         try await QueueHarness.withServer(api: "http://127.0.0.1:\(port)/api/flux") { client, config, store in
             for index in 0..<5 { _ = try await QueueHarness.push(client, config, branch: "b\(index)", delivery: "down-\(index)") }
             try await waitUntil { (try await store.list(states: [.pending], limit: 10).first?.attempts ?? 0) >= 2 }
+            let target = "flux-api http://127.0.0.1:\(port)/api/flux/v11/notify"
+            try await waitUntil {
+                let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+                return metrics.contains(#"hookgate_queue_depth{target="\#(target)"} 5"#)
+                    && metrics.contains(#"hookgate_delivery_attempts_total{target="\#(target)",outcome="retry"}"#)
+                    && metrics.contains(#"hookgate_queue_oldest_pending_seconds{target="\#(target)"}"#)
+            }
             let flux = try await RecordingServer.start(port: port)
             defer { Task { await flux.stop() } }
             try await waitUntil { try await store.counts()[.delivered] == 5 }
@@ -156,6 +163,8 @@ struct QueueHarness {
             try await waitUntil { try await store.counts()[.failed] == 1 }
             #expect(try await store.list(states: [.failed], limit: 1).first?.attempts == 3)
             #expect(await flux.requests.count == 3)
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"hookgate_dead_letters_total{target="flux-api \#(flux.baseURL)/api/flux/v11/notify"} 1"#))
         }
     }
 

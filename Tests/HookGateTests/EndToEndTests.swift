@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HookGate
 import HookGateTestSupport
+import Logging
 import NIOCore
 import NIOHTTP1
 import Testing
@@ -235,5 +236,33 @@ import Testing
             #expect(result.status == 0)
             #expect(result.stdout.contains("Example"), "\(command)")
         }
+    }
+
+    @Test func deliveriesListRetryAndPurge() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: folder, logger: logger)
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
+        let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: "d-9", target: "flux-api http://x/api/flux/v11/notify", notifier: "flux-api", events: [event])
+        let ids = try #require(try await store.enqueue([row, row], dedupeKey: nil, window: .seconds(60)))
+        try await store.markFailed(ids[0], attempts: 3, error: "http://x answered 500")
+        await store.close()
+
+        let list = HookGateProcess.run(["deliveries", "--data-dir", folder])
+        #expect(list.status == 0)
+        #expect(list.stdout.hasPrefix("pending 1, failed 1, delivered 0"))
+        #expect(list.stdout.contains("FAILED"))
+        #expect(list.stdout.contains("d-9"))
+        #expect(list.stdout.contains("http://x answered 500"))
+
+        let retry = HookGateProcess.run(["deliveries", "retry", String(ids[0]), "--data-dir", folder])
+        #expect(retry.status == 0)
+        #expect(retry.stdout.contains("requeued 1 delivery"))
+        #expect(HookGateProcess.run(["deliveries", "--data-dir", folder]).stdout.hasPrefix("pending 2, failed 0"))
+        #expect(HookGateProcess.run(["deliveries", "retry", "999", "--data-dir", folder]).status == 1)
+        #expect(HookGateProcess.run(["deliveries", "retry", "--data-dir", folder]).status != 0)
+        #expect(HookGateProcess.run(["deliveries", "purge", "--failed", "--data-dir", folder]).stdout.contains("deleted 0 deliveries"))
+        #expect(HookGateProcess.run(["deliveries", "--data-dir", folder + "/nothing"]).status == 1)
     }
 }

@@ -52,7 +52,13 @@ import Yams
         let security = try #require(container["securityContext"] as? [String: Any])
         #expect(security["runAsNonRoot"] as? Bool == true)
         let probe = try #require((container["readinessProbe"] as? [String: Any])?["httpGet"] as? [String: Any])
-        #expect(probe["path"] as? String == "/health")
+        #expect(probe["path"] as? String == "/readyz")
+        // The queue lives on a writable volume (the root filesystem is read-only).
+        let dataDir = try #require(args.first { $0.hasPrefix("--data-dir=") }).dropFirst("--data-dir=".count)
+        let dataMount = try #require(mounts.first { $0["mountPath"] as? String == String(dataDir) })
+        let dataVolume = try #require(volumes.first { $0["name"] as? String == dataMount["name"] as? String })
+        #expect(dataVolume["emptyDir"] != nil || dataVolume["persistentVolumeClaim"] != nil)
+        #expect(dataMount["readOnly"] as? Bool != true)
 
         // The Service targets that port; the Ingress routes /hook/ by prefix to the Service.
         let service = try Self.yaml("service.yaml")
