@@ -160,6 +160,39 @@ import Testing
         }
     }
 
+    /// A delivery still in flight when the drain timeout ends stays pending and is delivered on the
+    /// next start.
+    @Test func unfinishedDeliveriesAreRetriedOnTheNextStart() async throws {
+        let calls = Counter()
+        let flux = try await RecordingServer.start { _ in calls.next() == 1 ? .init(delay: .seconds(8)) : .init() }
+        defer { Task { await flux.stop() } }
+        let folder = Fixtures.temporaryDirectory()
+        try "drain-key".write(toFile: folder + "/drain.key", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            api: \(flux.baseURL)/api/flux
+            delivery: {drainTimeout: 300ms}
+            endpoints:
+              - {name: drain, source: DockerHub, keyPath: drain.key}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"]
+        let first = try HookGateProcess(serve: arguments)
+        let url = first.baseURL + "/hook/" + Python.sha256Hex(Data("drain-key".utf8))
+        #expect(try await Self.post(url, headers: [:], body: Fixtures.data("dockerhub-push.json")).1 == "queued")
+        _ = await flux.waitForRequests(1)
+        let stopping = ContinuousClock.now
+        first.signal(SIGTERM)
+        #expect(first.waitForExit() == 0)
+        #expect(ContinuousClock.now - stopping < .seconds(5))
+        #expect(HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"]).stdout.hasPrefix("pending 1, failed 0, delivered 0"))
+
+        let second = try HookGateProcess(serve: arguments)
+        defer { second.terminate() }
+        #expect(await flux.waitForRequests(2).count == 2)
+        #expect(second.terminate() == 0)
+        #expect(HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"]).stdout.hasPrefix("pending 0, failed 0, delivered 1"))
+    }
+
     @Test func quickstartServesWithoutFlux() async throws {
         let config = Fixtures.packageRoot + "/examples/quickstart/hookgate.yaml"
         let server = try HookGateProcess(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0", "--data-dir", Fixtures.temporaryDirectory()])
