@@ -28,6 +28,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where the delivery queue lives (created if missing).", valueName: "dir"))
     var dataDir: String = DataDirectory.default
 
+    @Option(help: ArgumentHelp("A kubeconfig for reconcile and create actions (default: $KUBECONFIG, else the pod's service account).", valueName: "file"))
+    var kubeconfig: String?
+
+    @Option(help: ArgumentHelp("Where the pod's service-account token, CA and namespace are mounted.", valueName: "dir"))
+    var serviceAccountDir: String = KubeConnection.serviceAccountDirectory
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
@@ -62,19 +68,40 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
+        var kube: KubeClient?
+        if config.needsKubernetes {
+            do {
+                if let connection = try KubeConnection.resolve(kubeconfig: kubeconfig, serviceAccountDirectory: serviceAccountDir) {
+                    kube = try KubeClient(connection: connection)
+                    logger.info("Kubernetes API \(connection.server) via \(connection.origin)", metadata: ["kube.namespace": "\(connection.namespace)"])
+                }
+            } catch {
+                printError("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let app = buildApplication(
-            config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, store: store, metrics: registry,
-            logger: logger,
-            onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
         do {
+            let app = try buildApplication(
+                config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, kube: kube, store: store,
+                metrics: registry, logger: logger,
+                onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
             try await app.runService()
+        } catch let error as ConfigError {
+            printError("\(options.path): nothing was started:")
+            for problem in error.problems { printError("  " + problem.description) }
+            await shutdown(client, kube, store)
+            throw ExitCode(1)
         } catch {
-            try? await client.shutdown()
-            await store.close()
+            await shutdown(client, kube, store)
             throw error
         }
-        try await client.shutdown()
+        await shutdown(client, kube, store)
+    }
+
+    private func shutdown(_ client: HTTPClient, _ kube: KubeClient?, _ store: DeliveryStore) async {
+        try? await client.shutdown()
+        try? await kube?.shutdown()
         await store.close()
     }
 }

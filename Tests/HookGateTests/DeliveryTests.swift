@@ -35,7 +35,7 @@ struct QueueHarness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let store = try await DeliveryStore.open(directory: dataDir, logger: logger)
-        let app = buildApplication(
+        let app = try buildApplication(
             config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: .milliseconds(500)),
             client: .shared, store: store, metrics: TestMetrics.registry, logger: logger)
         try await app.test(.live) { client in try await test(client, config, store) }

@@ -60,7 +60,7 @@ struct Harness {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
-        let app = buildApplication(
+        let app = try buildApplication(
             config: config,
             options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), requestReadTimeout: requestReadTimeout, notifyTimeout: notifyTimeout),
             client: .shared, store: store, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)

@@ -21,6 +21,11 @@ public struct Config: Sendable {
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
     public var warnings: [ConfigProblem]
 
+    /// True when some action talks to Kubernetes, so hookgate needs a connection to it.
+    public var needsKubernetes: Bool {
+        endpoints.contains { $0.notify.contains(where: \.needsKubernetes) }
+    }
+
     /// The default Flux v1 API base URL, as flux-recv had it.
     public static let defaultAPI = "http://localhost:3030/api/flux"
 
@@ -50,10 +55,51 @@ public struct Limits: Sendable, Equatable {
     }
 }
 
+/// One entry of an endpoint's `notify:` list: what to do, and for which events.
+public struct Action: Sendable, Equatable {
+    public var kind: NotifyAction
+    /// `when:`; every git and image push when absent.
+    public var rule: Rule
+
+    public init(_ kind: NotifyAction, rule: Rule = .any) {
+        self.kind = kind
+        self.rule = rule
+    }
+
+    var needsKubernetes: Bool {
+        switch kind {
+        case .reconcile, .create: true
+        case .fluxAPI, .log: false
+        }
+    }
+}
+
 /// What an endpoint does with the events it receives.
 public enum NotifyAction: Sendable, Equatable {
     /// `POST {url}/v11/notify` to a Flux v1 daemon, as flux-recv did.
     case fluxAPI(url: String)
     /// Write each event as one JSON line on standard output.
     case log
+    /// Annotate Flux objects so their controllers reconcile now.
+    case reconcile([ReconcileObject])
+    /// Create an object (a PipelineRun …) from a template for each event.
+    case create(CreateSpec)
+}
+
+/// An entry of a `reconcile` action's `objects:`.
+public struct ReconcileObject: Sendable, Equatable {
+    public var resource: KubeResource
+    /// Nil: the action's `namespace`, else the connection's namespace.
+    public var namespace: String?
+    /// Nil (or `*` in the config) selects every object with `matchLabels`.
+    public var name: String?
+    public var matchLabels: [String: String]
+}
+
+/// A `create` (or `tekton`) action.
+public struct CreateSpec: Sendable, Equatable {
+    public var resource: KubeResource
+    /// Nil: the template's namespace, else the connection's namespace.
+    public var namespace: String?
+    public var template: ObjectTemplate
 }

@@ -157,7 +157,7 @@ public enum ConfigLoader {
                 failed = true
             }
         }
-        let notify = own ? readNotify(item, api: api, reader: reader) : [.fluxAPI(url: api)]
+        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(.fluxAPI(url: api))]
         let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
         let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil
@@ -237,46 +237,6 @@ public enum ConfigLoader {
             return nil
         }
         return EndpointKey(Array(data))
-    }
-
-    private static func readNotify(_ item: YAMLObject, api: String, reader: YAMLReader) -> [NotifyAction]? {
-        guard let nodes = item.sequence("notify") else { return [.fluxAPI(url: api)] }
-        var actions: [NotifyAction] = []
-        var ok = true
-        let kinds = ["fluxAPI", "log"]
-        for (index, node) in nodes.enumerated() {
-            let path = item.qualified("notify") + "[\(index)]"
-            var kind: String?
-            var options: YAMLObject?
-            if let name = node.scalar?.string {
-                kind = name
-            } else if let mapping = node.mapping, mapping.count == 1, let (key, value) = mapping.first {
-                kind = key.string
-                if value.null == nil { options = reader.object(value, path: "\(path).\(key.string ?? "")") }
-            } else {
-                reader.problem("`\(path)` must name one action (\(kinds.joined(separator: ", ")))", at: node)
-                ok = false
-                continue
-            }
-            switch kind {
-            case "fluxAPI":
-                options?.rejectUnknownKeys(["url"])
-                actions.append(.fluxAPI(url: options?.string("url") ?? api))
-            case "log":
-                options?.rejectUnknownKeys([])
-                actions.append(.log)
-            default:
-                let guess = Spelling.closest(to: kind ?? "", in: kinds)
-                reader.problem("`\(path)`: unknown action \"\(kind ?? "")\"", at: node,
-                    fix: guess.map { "did you mean `\($0)`?" } ?? "actions: " + kinds.joined(separator: ", "))
-                ok = false
-            }
-        }
-        if actions.isEmpty && ok {
-            reader.problem("`\(item.qualified("notify"))` is empty", at: item["notify"], fix: "list at least one action, or remove `notify` to call the Flux API")
-            ok = false
-        }
-        return ok ? actions : nil
     }
 
     private static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {

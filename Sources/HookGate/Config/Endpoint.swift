@@ -19,7 +19,7 @@ public struct Endpoint: Sendable {
     public var requireSignature: Bool
     /// Pub/Sub push authentication, when configured.
     public var gcr: GoogleAuthSettings?
-    public var notify: [NotifyAction]
+    public var notify: [Action]
     /// Queue notifications (the default) or deliver them before answering.
     public var delivery: DeliveryMode
     /// Line of the endpoint in the config file.
@@ -31,7 +31,7 @@ public struct Endpoint: Sendable {
     public init(
         name: String? = nil, source: Source, keyPath: String, key: EndpointKey, registryHost: String? = nil,
         allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil,
-        notify: [NotifyAction], delivery: DeliveryMode = .queued, line: Int? = nil
+        notify: [Action], delivery: DeliveryMode = .queued, line: Int? = nil
     ) {
         let fingerprint = Endpoint.fingerprint(key: key, registryHost: registryHost)
         self.name = name ?? "\(source.rawValue.lowercased())-\(fingerprint.prefix(8))"

@@ -41,12 +41,14 @@ public struct Deliveries: Sendable {
         return endpoint + " sha256 " + SHA256.hash(data: body).hexString
     }
 
+    /// Hands each notifier the events its rule chose.
     func dispatch(
-        _ events: [HookEvent], to notifiers: [any Notifier], mode: DeliveryMode, context: NotifyContext, dedupeKey: String
+        _ work: [(notifier: any Notifier, events: [HookEvent])], mode: DeliveryMode, context: NotifyContext, dedupeKey: String
     ) async throws(DispatchError) -> DispatchResult {
-        let rows = notifiers.map {
+        let notifiers = work.map(\.notifier)
+        let rows = work.map {
             NewDelivery(endpoint: context.endpoint, source: context.source.rawValue, deliveryID: context.deliveryID,
-                        target: $0.target, notifier: $0.kind, events: events)
+                        target: $0.notifier.target, notifier: $0.notifier.kind, events: $0.events)
         }
         switch mode {
         case .queued:
@@ -69,7 +71,7 @@ public struct Deliveries: Sendable {
             for (notifier, row) in zip(notifiers, rows) {
                 let start = clock.now
                 do {
-                    try await notifier.notify(events, context: context)
+                    try await notifier.notify(row.events, context: context)
                     HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
                     await record(row, error: nil, dedupeKey: dedupeKey, logger: context.logger)
                 } catch {

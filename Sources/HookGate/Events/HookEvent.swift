@@ -57,14 +57,24 @@ public struct GitPush: Sendable, Equatable, Codable {
     public var before: String?
     /// The commit after the push, when known (all zeros when the ref was deleted).
     public var after: String?
+    /// Who pushed, as the provider names them.
+    public var sender: String?
+    /// Files added, modified or removed by the pushed commits, when the payload lists them
+    /// (GitHub, GitLab and Gitea do, for up to 20 commits).
+    public var changedFiles: [String]?
 
-    public init(fullName: String, sshURL: String, httpsURL: String?, ref: String, before: String? = nil, after: String? = nil) {
+    public init(
+        fullName: String, sshURL: String, httpsURL: String?, ref: String, before: String? = nil, after: String? = nil,
+        sender: String? = nil, changedFiles: [String]? = nil
+    ) {
         self.fullName = fullName
         self.sshURL = sshURL
         self.httpsURL = httpsURL
         self.ref = ref
         self.before = before
         self.after = after
+        self.sender = sender
+        self.changedFiles = changedFiles
     }
 
     /// The branch name when `ref` names a branch.
@@ -83,6 +93,20 @@ public struct ImagePush: Sendable, Equatable, Codable {
     public init(image: ImageReference, digest: String? = nil) {
         self.image = image
         self.digest = digest
+    }
+}
+
+/// The `commits[]` entries of GitHub, GitLab and Gitea pushes, for their changed files.
+struct PushedCommit: Decodable {
+    var added: [String]?
+    var modified: [String]?
+    var removed: [String]?
+
+    /// Every path the commits touched, once each, in order.
+    static func changedFiles(_ commits: [PushedCommit]?) -> [String]? {
+        guard let commits else { return nil }
+        var seen = Set<String>()
+        return commits.flatMap { ($0.added ?? []) + ($0.modified ?? []) + ($0.removed ?? []) }.filter { seen.insert($0).inserted }
     }
 }
 

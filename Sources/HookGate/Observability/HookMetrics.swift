@@ -29,6 +29,7 @@ public enum Outcome: String, Sendable {
     case unavailable
     case pong
     case ignored
+    case unmatched
     case unauthorized
     case badRequest = "bad_request"
     case tooLarge = "too_large"

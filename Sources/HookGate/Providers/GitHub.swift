@@ -66,6 +66,8 @@ struct GitHub: Provider {
         var before: String?
         var after: String?
         var repository: Repository
+        var sender: Sender?
+        var commits: [PushedCommit]?
 
         struct Repository: Decodable {
             var full_name: String
@@ -73,9 +75,13 @@ struct GitHub: Provider {
             var clone_url: String?
         }
 
+        struct Sender: Decodable {
+            var login: String?
+        }
+
         var event: GitPush {
             GitPush(fullName: repository.full_name, sshURL: repository.ssh_url, httpsURL: repository.clone_url,
-                    ref: ref, before: before, after: after)
+                    ref: ref, before: before, after: after, sender: sender?.login, changedFiles: PushedCommit.changedFiles(commits))
         }
     }
 }

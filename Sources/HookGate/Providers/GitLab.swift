@@ -54,6 +54,8 @@ struct GitLab: Provider {
         var before: String?
         var after: String?
         var project: Project
+        var user_username: String?
+        var commits: [PushedCommit]?
 
         struct Project: Decodable {
             var path_with_namespace: String
@@ -63,7 +65,7 @@ struct GitLab: Provider {
 
         var event: GitPush {
             GitPush(fullName: project.path_with_namespace, sshURL: project.git_ssh_url, httpsURL: project.git_http_url,
-                    ref: ref, before: before, after: after)
+                    ref: ref, before: before, after: after, sender: user_username, changedFiles: PushedCommit.changedFiles(commits))
         }
     }
 }

@@ -38,7 +38,8 @@ public struct ServerOptions: Sendable {
 /// try await app.runService()
 /// ```
 /// - Parameters:
-///   - client: used for every outbound call; the caller shuts it down after the app stops.
+///   - client: used for every outbound call but Kubernetes'; the caller shuts it down after the app stops.
+///   - kube: the Kubernetes client, needed by reconcile and create actions.
 ///   - store: the durable queue; the app runs its delivery worker.
 ///   - metrics: the registry `/metrics` renders; nil serves no `/metrics`.
 ///   - onListening: called with the bound address once the server accepts connections.
@@ -46,12 +47,13 @@ public func buildApplication(
     config: Config,
     options: ServerOptions,
     client: HTTPClient,
+    kube: KubeClient? = nil,
     store: DeliveryStore,
     metrics: PrometheusCollectorRegistry?,
     logger: Logger,
     logNotifier: LogNotifier = LogNotifier(),
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws(ConfigError) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
     router.get("/health") { _, _ in HookController.reply(.ok, "OK") }
     if let metrics {
@@ -70,7 +72,8 @@ public func buildApplication(
             return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
         }
     }
-    let receiver = Receiver(config: config, client: client, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
+    let receiver = try Receiver(
+        config: config, client: client, kube: kube, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
     let worker = DeliveryWorker(store: store, notifiers: receiver.notifiers, settings: config.delivery, logger: logger)
     let deliveries = Deliveries(store: store, settings: config.delivery, wake: { worker.wake($0) })
     HookController(receiver: receiver, deliveries: deliveries).addRoutes(to: router)

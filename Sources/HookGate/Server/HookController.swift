@@ -69,11 +69,20 @@ struct HookController: Sendable {
             return Self.reply(.ok, "event \(names.isEmpty ? "(none)" : names) accepted; nothing to notify")
         }
 
+        let work = route.steps.compactMap { step -> (notifier: any Notifier, events: [HookEvent])? in
+            let chosen = notifiable.filter(step.rule.matches)
+            return chosen.isEmpty ? nil : (step.notifier, chosen)
+        }
+        guard !work.isEmpty else {
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unmatched)
+            logger.info("no action's rule matches this event")
+            return Self.reply(.ok, "event \(names) accepted; no action's rule matches it")
+        }
         let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: deliveryID, logger: logger)
         let dedupeKey = Deliveries.dedupeKey(endpoint: endpoint.name, deliveryID: deliveryID, body: webhook.body)
         let result: DispatchResult
         do throws(DispatchError) {
-            result = try await deliveries.dispatch(notifiable, to: route.notifiers, mode: endpoint.delivery, context: context, dedupeKey: dedupeKey)
+            result = try await deliveries.dispatch(work, mode: endpoint.delivery, context: context, dedupeKey: dedupeKey)
         } catch {
             switch error {
             case .notify(let failure):

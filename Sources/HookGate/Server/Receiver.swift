@@ -2,13 +2,19 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 
-/// The endpoints a running server answers, by fingerprint, each with its provider and notifiers.
+/// The endpoints a running server answers, by fingerprint, each with its provider and actions.
 /// Built once from a ``Config``; immutable.
 public struct Receiver: Sendable {
+    /// A notifier and the rule that chooses the events it gets.
+    struct Step: Sendable {
+        var notifier: any Notifier
+        var rule: Rule
+    }
+
     struct Route: Sendable {
         var endpoint: Endpoint
         var provider: any Provider
-        var notifiers: [any Notifier]
+        var steps: [Step]
     }
 
     let routes: [String: Route]
@@ -17,35 +23,59 @@ public struct Receiver: Sendable {
     public let notifiers: [String: any Notifier]
 
     /// - Parameters:
-    ///   - client: the one HTTP client every outbound call uses.
+    ///   - client: the one HTTP client every outbound call but Kubernetes' uses.
+    ///   - kube: the Kubernetes client, required when an action talks to Kubernetes.
     ///   - notifyTimeout: the limit on each Flux API call.
     ///   - logNotifier: the `log` action; writes to standard output unless a test says otherwise.
     public init(
-        config: Config, client: HTTPClient, logger: Logger, notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout,
+        config: Config, client: HTTPClient, kube: KubeClient?, logger: Logger, notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout,
         logNotifier: LogNotifier = LogNotifier()
-    ) {
+    ) throws(ConfigError) {
+        if config.needsKubernetes, kube == nil {
+            throw ConfigError(problems: [ConfigProblem(
+                file: config.file, line: config.endpoints.first { $0.notify.contains(where: \.needsKubernetes) }?.line,
+                message: "reconcile and create actions need the Kubernetes API, and hookgate has no way to reach it",
+                fix: "run it in a pod (in-cluster service account), set KUBECONFIG, or pass --kubeconfig")])
+        }
         let googleKeys = GoogleKeyStore(client: client, logger: logger)
         var fluxNotifiers: [String: FluxAPINotifier] = [:]
         var routes: [String: Route] = [:]
         for endpoint in config.endpoints {
-            let notifiers: [any Notifier] = endpoint.notify.map { action in
-                switch action {
+            let steps: [Step] = endpoint.notify.enumerated().map { index, action in
+                let target = "\(endpoint.name)#\(index)"
+                let notifier: any Notifier
+                switch action.kind {
                 case .fluxAPI(let url):
-                    let notifier = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client, timeout: notifyTimeout)
-                    fluxNotifiers[url] = notifier
-                    return notifier
+                    let flux = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client, timeout: notifyTimeout)
+                    fluxNotifiers[url] = flux
+                    notifier = flux
                 case .log:
-                    return logNotifier
+                    notifier = logNotifier
+                case .reconcile(let objects):
+                    let kube = kube!
+                    notifier = ReconcileNotifier(
+                        target: "reconcile " + target,
+                        objects: objects.map {
+                            ReconcileNotifier.Target(resource: $0.resource, namespace: $0.namespace ?? kube.connection.namespace,
+                                                     name: $0.name, matchLabels: $0.matchLabels)
+                        },
+                        client: kube)
+                case .create(let spec):
+                    let kube = kube!
+                    notifier = CreateNotifier(
+                        target: "create " + target, resource: spec.resource, namespace: spec.namespace ?? kube.connection.namespace,
+                        template: spec.template, client: kube)
                 }
+                return Step(notifier: notifier, rule: action.rule)
             }
             routes[endpoint.fingerprint] = Route(
-                endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), notifiers: notifiers)
+                endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps)
         }
         self.routes = routes
         self.limits = config.limits
         var byTarget: [String: any Notifier] = [:]
         for route in routes.values {
-            for notifier in route.notifiers { byTarget[notifier.target] = notifier }
+            for step in route.steps { byTarget[step.notifier.target] = step.notifier }
         }
         self.notifiers = byTarget
     }

@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// A small Kubernetes REST client: the calls hookgate's notifiers make, over AsyncHTTPClient.
+public final class KubeClient: Sendable {
+    public let connection: KubeConnection
+    private let http: HTTPClient
+    private let tokenFile: TokenFile?
+
+    private static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
+
+    /// Every call's limit.
+    static let timeout: TimeAmount = .seconds(10)
+    static let maxResponseBytes = 8 << 20
+
+    public init(connection: KubeConnection) throws(KubeConfigError) {
+        self.connection = connection
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            if let ca = connection.certificateAuthority {
+                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(ca))
+            }
+            if case .clientCertificate(let certificate, let key) = connection.credentials {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+            }
+        } catch {
+            throw KubeConfigError("cannot use the certificates of \(connection.origin): \(error)")
+        }
+        if connection.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+        if case .tokenFile(let path) = connection.credentials { tokenFile = TokenFile(path: path) } else { tokenFile = nil }
+    }
+
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    /// Merge-patches one object.
+    func mergePatch(_ resource: KubeResource, namespace: String, name: String, patch: Data) async throws(KubeError) {
+        _ = try await send(.PATCH, resource.path(namespace: namespace, name: name), body: patch, contentType: "application/merge-patch+json",
+                           call: .init(verb: "patch", resource: resource, namespace: namespace, name: name))
+    }
+
+    /// Names of the objects of `resource` in `namespace` whose labels match.
+    func listNames(_ resource: KubeResource, namespace: String, labels: [String: String]) async throws(KubeError) -> [String] {
+        let selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        var path = resource.path(namespace: namespace)
+        if !selector.isEmpty {
+            path += "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? selector)
+        }
+        let body = try await send(.GET, path, call: .init(verb: "list", resource: resource, namespace: namespace))
+        struct List: Decodable {
+            struct Item: Decodable { struct Metadata: Decodable { var name: String }; var metadata: Metadata }
+            var items: [Item]
+        }
+        guard let list = try? JSONDecoder().decode(List.self, from: body) else {
+            throw KubeError(reason: .other, code: 200, description: "the list of \(resource) in \(namespace) is not the JSON expected")
+        }
+        return list.items.map(\.metadata.name)
+    }
+
+    /// Creates an object.
+    func create(_ resource: KubeResource, namespace: String, object: Data, name: String?) async throws(KubeError) {
+        _ = try await send(.POST, resource.path(namespace: namespace), body: object, contentType: "application/json",
+                           call: .init(verb: "create", resource: resource, namespace: namespace, name: name))
+    }
+
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil, call: KubeError.Call
+    ) async throws(KubeError) -> Data {
+        var request = HTTPClientRequest(url: connection.server + path)
+        request.method = method
+        request.headers.add(name: "Accept", value: "application/json")
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        switch connection.credentials {
+        case .token(let token): request.headers.add(name: "Authorization", value: "Bearer " + token)
+        case .tokenFile: if let token = await tokenFile?.current() { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+        case .clientCertificate, .none: break
+        }
+        do {
+            let response = try await http.execute(request, timeout: Self.timeout)
+            let bytes = Data((try await response.body.collect(upTo: Self.maxResponseBytes)).readableBytesView)
+            guard (200..<300).contains(response.status.code) else {
+                throw KubeError.from(status: Int(response.status.code), body: bytes, call: call)
+            }
+            return bytes
+        } catch let error as KubeError {
+            throw error
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw KubeError(reason: .timeout, code: nil, description: "\(connection.server) did not answer within 10 s")
+        } catch {
+            throw KubeError(reason: .unreachable, code: nil, description: "cannot reach the Kubernetes API at \(connection.server): \(error)")
+        }
+    }
+}
+
+/// A token file the kubelet rotates: read again when a minute old, as client-go does.
+actor TokenFile {
+    let path: String
+    private var token: String?
+    private var readAt = Date.distantPast
+
+    static let maxAge: TimeInterval = 60
+
+    init(path: String) {
+        self.path = path
+    }
+
+    func current() -> String? {
+        if token == nil || Date().timeIntervalSince(readAt) > Self.maxAge {
+            if let data = FileManager.default.contents(atPath: path) {
+                token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                readAt = Date()
+            }
+        }
+        return token
+    }
+}

@@ -1,0 +1,111 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Creates an object (a Tekton PipelineRun or TaskRun, or any namespaced object) from a template
+/// for each event, like Tekton Triggers does, but exactly once per delivery: the name comes from
+/// the delivery id, so a redelivery, a retry or a second replica finds it already there.
+public struct CreateNotifier: Notifier {
+    public let kind = "create"
+    public let target: String
+    let resource: KubeResource
+    let namespace: String
+    let template: ObjectTemplate
+    let client: KubeClient
+
+    /// The labels every created object carries.
+    public static let endpointLabel = "hookgate.io/endpoint"
+    public static let eventLabel = "hookgate.io/event"
+    public static let deliveryLabel = "hookgate.io/delivery"
+
+    public init(target: String, resource: KubeResource, namespace: String, template: ObjectTemplate, client: KubeClient) {
+        self.target = target
+        self.resource = resource
+        self.namespace = namespace
+        self.template = template
+        self.client = client
+    }
+
+    public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
+        for (index, event) in events.enumerated() {
+            let object = render(event, index: index, context: context)
+            let name = object["metadata"]?["name"]?.string ?? ""
+            do throws(KubeError) {
+                try await client.create(resource, namespace: namespace, object: object.json, name: name)
+                context.logger.info("created \(resource.kind) \(namespace)/\(name)")
+            } catch where error.reason == .alreadyExists {
+                context.logger.info("\(resource.kind) \(namespace)/\(name) exists already (a redelivery); nothing to do")
+            } catch {
+                throw error.notifyFailure
+            }
+        }
+    }
+
+    /// The object for one event: placeholders filled, a name derived from the delivery, labels.
+    func render(_ event: HookEvent, index: Int, context: NotifyContext) -> ObjectTemplate.Value {
+        var object = template.render(Self.variables(event, context: context))
+        var metadata = object["metadata"] ?? .object([])
+        let prefix = metadata["generateName"]?.string ?? metadata["name"]?.string.map { $0 + "-" } ?? resource.kind.lowercased() + "-"
+        let identity = context.deliveryID ?? String(decoding: (try? JSONEncoder().encode(event)) ?? Data(), as: UTF8.self)
+        let digest = SHA256.hash(data: Data("\(target)\n\(identity)\n\(index)".utf8)).hexString.prefix(10)
+        metadata.set("generateName", nil)
+        metadata.set("name", .string(Self.dnsName(prefix, maxLength: 52) + digest))
+        metadata.set("namespace", .string(namespace))
+        var labels = metadata["labels"] ?? .object([])
+        labels.set(Self.endpointLabel, .string(Self.labelValue(context.endpoint)))
+        labels.set(Self.eventLabel, .string(Self.labelValue(event.name)))
+        if let delivery = context.deliveryID { labels.set(Self.deliveryLabel, .string(Self.labelValue(delivery))) }
+        metadata.set("labels", labels)
+        object.set("metadata", metadata)
+        return object
+    }
+
+    /// The values `$(hook.NAME)` stands for.
+    static func variables(_ event: HookEvent, context: NotifyContext) -> [String: ObjectTemplate.Variable] {
+        var values: [String: ObjectTemplate.Variable] = [
+            "event": .string(event.name), "deliveryID": .string(context.deliveryID ?? ""),
+            "endpoint": .string(context.endpoint), "source": .string(context.source.rawValue),
+        ]
+        switch event.kind {
+        case .gitPush(let push):
+            values["repository"] = .string(push.fullName)
+            values["repoURL"] = .string(push.httpsURL ?? push.sshURL)
+            values["sshURL"] = .string(push.sshURL)
+            values["ref"] = .string(push.ref)
+            values["branch"] = .string(push.branch ?? "")
+            values["tag"] = .string(push.tag ?? "")
+            values["revision"] = .string(push.after ?? "")
+            values["before"] = .string(push.before ?? "")
+            values["sender"] = .string(push.sender ?? "")
+            values["changedFiles"] = .list(push.changedFiles ?? [])
+        case .imagePush(let push):
+            let name = push.image.domain.isEmpty ? push.image.repository : push.image.domain + "/" + push.image.repository
+            values["image"] = .string(name)
+            values["registry"] = .string(push.image.domain)
+            values["imageRepository"] = .string(push.image.repository)
+            values["imageTag"] = .string(push.image.tag ?? "")
+            values["tag"] = .string(push.image.tag ?? "")
+            values["digest"] = .string(push.digest ?? "")
+        case .ping, .other:
+            break
+        }
+        for name in ObjectTemplate.variables where values[name] == nil { values[name] = .string("") }
+        return values
+    }
+
+    /// Lowercase letters, digits and `-`, at most `maxLength` characters: usable in a name.
+    static func dnsName(_ text: String, maxLength: Int) -> String {
+        var name = String(text.lowercased().map { $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII ? $0 : "-" }.prefix(maxLength))
+        while name.hasPrefix("-") { name.removeFirst() }
+        if name.isEmpty { name = "run-" }
+        return name
+    }
+
+    /// A valid label value: at most 63 of `[A-Za-z0-9_.-]`, starting and ending alphanumeric.
+    static func labelValue(_ text: String) -> String {
+        var value = String(text.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) ? $0 : "-" }.prefix(63))
+        while let last = value.last, !(last.isLetter || last.isNumber) { value.removeLast() }
+        while let first = value.first, !(first.isLetter || first.isNumber) { value.removeFirst() }
+        return value
+    }
+}

@@ -1,0 +1,70 @@
+/// Which events an action acts on (`when:` in the config). Every condition given must hold; an
+/// empty rule matches every git and image push.
+public struct Rule: Sendable, Equatable {
+    /// The kinds of event an action can be limited to.
+    public enum EventKind: String, Sendable, CaseIterable {
+        /// A push to a branch.
+        case push
+        /// A push (creation or move) of a git tag.
+        case tag
+        /// An image pushed to a registry.
+        case image
+    }
+
+    public var events: Set<EventKind>?
+    /// Branch names; when given, tag pushes match only if `tags` is given too.
+    public var branches: [Glob]?
+    /// Tag names; when given, branch pushes match only if `branches` is given too.
+    public var tags: [Glob]?
+    /// Repository full names (`org/repo`); image pushes never match when given.
+    public var repositories: [Glob]?
+    /// Changed paths; at least one must match. Pushes whose payload lists no files pass.
+    public var paths: [Glob]?
+    /// Image names without tag (`ghcr.io/org/app`); git pushes never match when given.
+    public var images: [Glob]?
+
+    public init(
+        events: Set<EventKind>? = nil, branches: [Glob]? = nil, tags: [Glob]? = nil, repositories: [Glob]? = nil,
+        paths: [Glob]? = nil, images: [Glob]? = nil
+    ) {
+        self.events = events
+        self.branches = branches
+        self.tags = tags
+        self.repositories = repositories
+        self.paths = paths
+        self.images = images
+    }
+
+    public static let any = Rule()
+
+    public func matches(_ event: HookEvent) -> Bool {
+        switch event.kind {
+        case .gitPush(let push):
+            if images != nil { return false }
+            let kind: EventKind = push.tag != nil ? .tag : .push
+            if let events, !events.contains(kind) { return false }
+            if branches != nil || tags != nil {
+                let refMatches: Bool =
+                    if let branch = push.branch { branches?.contains { $0.matches(branch) } ?? false }
+                    else if let tag = push.tag { tags?.contains { $0.matches(tag) } ?? false }
+                    else { false }
+                if !refMatches { return false }
+            }
+            if let repositories, !repositories.contains(where: { $0.matches(push.fullName) }) { return false }
+            if let paths, let files = push.changedFiles, !files.contains(where: { file in paths.contains { $0.matches(file) } }) {
+                return false
+            }
+            return true
+        case .imagePush(let push):
+            if let events, !events.contains(.image) { return false }
+            if branches != nil || tags != nil || repositories != nil || paths != nil { return false }
+            if let images {
+                let name = push.image.domain.isEmpty ? push.image.repository : push.image.domain + "/" + push.image.repository
+                return images.contains { $0.matches(name) }
+            }
+            return true
+        case .ping, .other:
+            return false
+        }
+    }
+}
