@@ -48,8 +48,7 @@ public final class HookGateProcess: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// Starts `hookgate serve` with `arguments` (add `--listen 127.0.0.1:0`) and waits until it listens.
-    public init(serve arguments: [String]) throws {
+    private init(serve arguments: [String]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
@@ -57,20 +56,33 @@ public final class HookGateProcess: @unchecked Sendable {
         process.standardOutput = stdout
         process.standardError = stderr
         let collector = output
-        stdout.fileHandleForReading.readabilityHandler = { handle in collector.appendOut(handle.availableData) }
-        stderr.fileHandleForReading.readabilityHandler = { handle in collector.appendErr(handle.availableData) }
-        try process.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if let match = output.stderr.firstMatch(of: /listening on [^\s",]*:(\d+)/) {
-                port = Int(match.1)!
-                return
-            }
-            if !process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.02)
+        // At end of file the handler is called again and again with no data: unset it then, or it spins.
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { collector.appendOut(data) }
         }
-        process.terminate()
-        throw StartError(log: output.stderr)
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { handle.readabilityHandler = nil } else { collector.appendErr(data) }
+        }
+        try process.run()
+    }
+
+    /// Starts `hookgate` with `arguments` (add `--listen 127.0.0.1:0`) and waits, without
+    /// blocking a thread, until it listens.
+    public static func start(serve arguments: [String]) async throws -> HookGateProcess {
+        let server = try HookGateProcess(serve: arguments)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let match = server.output.stderr.firstMatch(of: /listening on [^\s",]*:(\d+)/) {
+                server.port = Int(match.1)!
+                return server
+            }
+            if !server.process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        server.stop()
+        throw StartError(log: server.output.stderr)
     }
 
     public struct StartError: Error, CustomStringConvertible {
@@ -83,22 +95,26 @@ public final class HookGateProcess: @unchecked Sendable {
     public var stderr: String { output.stderr }
 
     /// Waits until standard output holds `count` lines.
-    public func waitForStdoutLines(_ count: Int, timeout: TimeInterval = 10) -> [String] {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
+    public func waitForStdoutLines(_ count: Int, timeout: Duration = .seconds(10)) async -> [String] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
             let lines = stdout.split(separator: "\n").map(String.init)
             if lines.count >= count { return lines }
-            Thread.sleep(forTimeInterval: 0.02)
+            try? await Task.sleep(for: .milliseconds(20))
         }
         return stdout.split(separator: "\n").map(String.init)
     }
 
     /// Sends SIGTERM and waits for the exit; returns the exit status.
     @discardableResult
-    public func terminate() -> Int32 {
+    public func terminate() async -> Int32 {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        return await waitForExit()
+    }
+
+    /// Sends SIGTERM without waiting (for `defer`).
+    public func stop() {
+        if process.isRunning { process.terminate() }
     }
 
     /// Sends a signal without waiting.
@@ -108,7 +124,10 @@ public final class HookGateProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    public func waitForExit() -> Int32 {
+    /// Waits for the process to end, without blocking a thread (the process may need this one's
+    /// servers to finish, as when it drains deliveries to a recording server).
+    public func waitForExit() async -> Int32 {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         process.waitUntilExit()
         return process.terminationStatus
     }

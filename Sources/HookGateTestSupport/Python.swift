@@ -16,6 +16,14 @@ public enum Python {
         run("import hashlib, sys; sys.stdout.write(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())", input: data)
     }
 
+    /// Runs a long Python program on a thread of its own, so that waiting for it does not hold one
+    /// of the few threads async tests share (a held lock, a slow client).
+    public static func runInBackground(_ program: String, arguments: [String] = []) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: run(program, arguments: arguments)) }
+        }
+    }
+
     /// Runs a Python program and returns its standard output; a failure stops the test run loudly.
     public static func run(_ program: String, arguments: [String] = [], input: Data = Data()) -> String {
         let process = Process()

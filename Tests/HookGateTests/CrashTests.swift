@@ -40,7 +40,7 @@ import Testing
         struct Signed: Decodable { var body: String; var signature: String }
         let requests = try JSONDecoder().decode([Signed].self, from: Data(signed.utf8))
 
-        let first = try HookGateProcess(serve: arguments)
+        let first = try await HookGateProcess.start(serve: arguments)
         let url = first.baseURL + "/hook/" + Python.sha256Hex(Data("crash-test-key".utf8))
         let answers = try await withThrowingTaskGroup(of: Int.self) { group in
             var answered = 0
@@ -69,12 +69,12 @@ import Testing
         #expect(answers == Self.count)
 
         first.signal(SIGKILL)
-        _ = first.waitForExit()
+        _ = await first.waitForExit()
 
         let flux = try await RecordingServer.start(port: port)
         defer { Task { await flux.stop() } }
-        let second = try HookGateProcess(serve: arguments)
-        defer { second.terminate() }
+        let second = try await HookGateProcess.start(serve: arguments)
+        defer { second.stop() }
         let deadline = ContinuousClock.now + .seconds(120)
         var branches: [String] = []
         while ContinuousClock.now < deadline {
@@ -85,6 +85,6 @@ import Testing
         let distinct = Set(branches)
         print("crash test: \(Self.count) webhooks accepted, \(branches.count) notifications received, \(distinct.count) distinct, \(branches.count - distinct.count) repeated (at-least-once)")
         #expect(distinct == Set((0..<Self.count).map { "b\($0)" }))
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
     }
 }

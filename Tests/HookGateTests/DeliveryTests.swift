@@ -175,8 +175,8 @@ struct QueueHarness {
         defer { Task { await flux.stop() } }
         let dataDir = Fixtures.temporaryDirectory()
         try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", dataDir: dataDir) { client, config, _ in
-            let locker = Task.detached {
-                Python.run("""
+            let locker = Task {
+                await Python.runInBackground("""
                     import sqlite3, sys, time
                     db = sqlite3.connect(sys.argv[1], isolation_level=None)
                     db.execute("BEGIN EXCLUSIVE")

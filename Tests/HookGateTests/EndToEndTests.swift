@@ -67,8 +67,8 @@ import Testing
         let flux = try await RecordingServer.start()
         defer { Task { await flux.stop() } }
         let folder = try Self.fluxRecvFolder(api: flux.baseURL + "/api/flux")
-        let server = try HookGateProcess(serve: ["--config", folder + "/fluxrecv.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
-        defer { server.terminate() }
+        let server = try await HookGateProcess.start(serve: ["--config", folder + "/fluxrecv.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
+        defer { server.stop() }
 
         func url(_ keyFile: String, registryHost: String = "") -> String {
             server.baseURL + "/hook/" + Python.sha256Hex(Fixtures.data("flux-recv/" + keyFile) + Data(registryHost.utf8))
@@ -120,7 +120,7 @@ import Testing
         #expect(server.stderr.contains(URL(string: url("github_key"))!.path))
         #expect(!server.stderr.contains(Self.key("gitlab_key")))
         #expect(server.stderr.contains("ends with a newline"))
-        #expect(server.terminate() == 0)
+        #expect(await server.terminate() == 0)
     }
 
     /// SIGTERM: the request in flight (sync) is answered, the queued delivery in flight finishes,
@@ -139,7 +139,7 @@ import Testing
               - {name: sync, source: DockerHub, keyPath: sync.key, delivery: sync}
             """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
         // flux-recv's argument style, no subcommand.
-        let server = try HookGateProcess(serve: [
+        let server = try await HookGateProcess.start(serve: [
             "--config=\(folder)/hookgate.yaml", "--listen=127.0.0.1:0", "--data-dir=\(folder)/data", "--log-format", "json"])
         let body = Fixtures.data("dockerhub-push.json")
         let queued = try await Self.post(server.baseURL + "/hook/" + Python.sha256Hex(Data("queued-key".utf8)), headers: [:], body: body)
@@ -151,7 +151,7 @@ import Testing
         let (status, text) = try await sync
         #expect(status == 200)
         #expect(text == "OK")
-        #expect(server.waitForExit() == 0)
+        #expect(await server.waitForExit() == 0)
         let list = HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"])
         #expect(list.stdout.hasPrefix("pending 0, failed 0, delivered 2"), "\(list.stdout)")
         // JSON logs: every line parses.
@@ -176,27 +176,27 @@ import Testing
               - {name: drain, source: DockerHub, keyPath: drain.key}
             """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
         let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"]
-        let first = try HookGateProcess(serve: arguments)
+        let first = try await HookGateProcess.start(serve: arguments)
         let url = first.baseURL + "/hook/" + Python.sha256Hex(Data("drain-key".utf8))
         #expect(try await Self.post(url, headers: [:], body: Fixtures.data("dockerhub-push.json")).1 == "queued")
         _ = await flux.waitForRequests(1)
         let stopping = ContinuousClock.now
         first.signal(SIGTERM)
-        #expect(first.waitForExit() == 0)
+        #expect(await first.waitForExit() == 0)
         #expect(ContinuousClock.now - stopping < .seconds(5))
         #expect(HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"]).stdout.hasPrefix("pending 1, failed 0, delivered 0"))
 
-        let second = try HookGateProcess(serve: arguments)
-        defer { second.terminate() }
+        let second = try await HookGateProcess.start(serve: arguments)
+        defer { second.stop() }
         #expect(await flux.waitForRequests(2).count == 2)
-        #expect(second.terminate() == 0)
+        #expect(await second.terminate() == 0)
         #expect(HookGateProcess.run(["deliveries", "--data-dir", folder + "/data"]).stdout.hasPrefix("pending 0, failed 0, delivered 1"))
     }
 
     @Test func quickstartServesWithoutFlux() async throws {
         let config = Fixtures.packageRoot + "/examples/quickstart/hookgate.yaml"
-        let server = try HookGateProcess(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0", "--data-dir", Fixtures.temporaryDirectory()])
-        defer { server.terminate() }
+        let server = try await HookGateProcess.start(serve: ["serve", "--config", config, "--listen", "127.0.0.1:0", "--data-dir", Fixtures.temporaryDirectory()])
+        defer { server.stop() }
         let key = String(decoding: FileManager.default.contents(atPath: Fixtures.packageRoot + "/examples/quickstart/keys/github.key")!, as: UTF8.self)
         let body = Fixtures.data("github-push-branch-created-with-installation.json")
         let target = server.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8))
@@ -204,7 +204,7 @@ import Testing
             "X-GitHub-Event": "push", "X-GitHub-Delivery": "quick-1", "Content-Type": "application/json",
             "X-Hub-Signature-256": "sha256=" + Python.hmacHex(key: key, body: body)], body: body)
         #expect(status == 200)
-        let lines = server.waitForStdoutLines(1)
+        let lines = await server.waitForStdoutLines(1)
         #expect(lines.count == 1)
         #expect(lines.first?.contains(#""branch":"master""#) == true)
         #expect(lines.first?.contains(#""delivery":"quick-1""#) == true)

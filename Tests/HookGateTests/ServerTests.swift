@@ -204,8 +204,8 @@ struct Harness {
         let body = push
         try await Harness.withServer(downstream: flux, requestReadTimeout: .milliseconds(800)) { client, config in
             let port = try #require(client.port)
-            let slow = Task.detached {
-                Python.run("""
+            let slow = Task {
+                await Python.runInBackground("""
                     import socket, sys, time
                     s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
                     s.settimeout(5)
