@@ -48,10 +48,13 @@ public final class HookGateProcess: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    private init(serve arguments: [String]) throws {
+    private init(serve arguments: [String], unsetting: [String]) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        for name in unsetting { environment[name] = nil }
+        process.environment = environment
         let stdout = Pipe(), stderr = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr
@@ -70,8 +73,9 @@ public final class HookGateProcess: @unchecked Sendable {
 
     /// Starts `hookgate` with `arguments` (add `--listen 127.0.0.1:0`) and waits, without
     /// blocking a thread, until it listens.
-    public static func start(serve arguments: [String]) async throws -> HookGateProcess {
-        let server = try HookGateProcess(serve: arguments)
+    /// - Parameter unsetting: environment variables the process must not inherit.
+    public static func start(serve arguments: [String], unsetting: [String] = []) async throws -> HookGateProcess {
+        let server = try HookGateProcess(serve: arguments, unsetting: unsetting)
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
             if let match = server.output.stderr.firstMatch(of: /listening on [^\s",]*:(\d+)/) {

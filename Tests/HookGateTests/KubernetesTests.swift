@@ -1,0 +1,114 @@
+import AsyncHTTPClient
+import Foundation
+import HookGate
+import HookGateTestSupport
+import Testing
+
+/// The Flux v2 and Tekton example against a real kube-apiserver (started by `scripts/test` with
+/// `scripts/kube-up`), with the built binary running as the least-privileged service account.
+@Suite(.serialized, .enabled(if: KubeAdmin.current != nil, "needs the API server that scripts/test starts"))
+struct KubernetesTests {
+    static let example = Fixtures.packageRoot + "/examples/flux2-tekton"
+    let kube = KubeAdmin.current!
+
+    /// A signed GitHub push of `branch` with delivery id `delivery`.
+    static func push(_ server: HookGateProcess, branch: String, delivery: String) async throws -> (Int, String) {
+        let key = String(decoding: FileManager.default.contents(atPath: example + "/keys/github.key")!, as: UTF8.self)
+        let body = Data(String(decoding: Fixtures.data("github-push-branch-created-with-installation.json"), as: UTF8.self)
+            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/\(branch)\"").utf8)
+        return try await EndToEndTests.post(server.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8)), headers: [
+            "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": delivery,
+            "X-Hub-Signature-256": "sha256=" + Python.hmacHex(key: key, body: body)], body: body)
+    }
+
+    func requestedAt(_ path: String) -> String? {
+        ((kube.get(path)?["metadata"] as? [String: Any])?["annotations"] as? [String: String])?[ReconcileNotifier.annotation]
+    }
+
+    func pipelineRuns() -> [[String: Any]] {
+        kube.get("/apis/tekton.dev/v1/namespaces/ci/pipelineruns")?["items"] as? [[String: Any]] ?? []
+    }
+
+    func deliveries(_ dataDir: String) -> String {
+        HookGateProcess.run(["deliveries", "--data-dir", dataDir]).stdout
+    }
+
+    @Test func pushesReconcileFluxAndStartOnePipelineRun() async throws {
+        for namespace in ["flux-system", "ci"] {
+            try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
+        }
+        for kind in ["GitRepository", "Kustomization"] {
+            let group = kind == "GitRepository" ? "source.toolkit.fluxcd.io/v1" : "kustomize.toolkit.fluxcd.io/v1"
+            try kube.create(["apiVersion": group, "kind": kind, "metadata": ["name": "app", "namespace": "flux-system"], "spec": ["interval": "10m"]])
+        }
+        let gitRepository = "/apis/source.toolkit.fluxcd.io/v1/namespaces/flux-system/gitrepositories/app"
+        let kustomization = "/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/app"
+        try kube.delete(file: Self.example + "/rbac.yaml")
+
+        // As the pod's service account, without the example's RBAC: the errors name what is missing.
+        let dataDir = Fixtures.temporaryDirectory()
+        let server = try await HookGateProcess.start(serve: [
+            "serve", "--config", Self.example + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+            "--service-account-dir", kube.serviceAccountDir], unsetting: ["KUBECONFIG"])
+        defer { server.stop() }
+        #expect(server.stderr.contains("in-cluster service account"))
+        #expect(try await Self.push(server, branch: "main", delivery: "k8s-1").1 == "queued")
+        try await waitUntil { deliveries(dataDir).hasPrefix("pending 0, failed 2") }
+        let refused = deliveries(dataDir)
+        #expect(refused.contains("may not create pipelineruns.tekton.dev in namespace ci"), "\(refused)")
+        #expect(refused.contains(#"{apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["create"]}"#))
+        #expect(refused.contains("may not patch gitrepositories.source.toolkit.fluxcd.io in namespace flux-system"))
+        #expect(pipelineRuns().isEmpty)
+
+        // With the example's RBAC, the same deliveries go through when retried.
+        try kube.apply(file: Self.example + "/rbac.yaml")
+        #expect(HookGateProcess.run(["deliveries", "retry", "--all-failed", "--data-dir", dataDir]).stdout.contains("requeued 2"))
+        try await waitUntil { deliveries(dataDir).hasPrefix("pending 0, failed 0, delivered 2") }
+        let firstGit = try #require(requestedAt(gitRepository))
+        #expect(requestedAt(kustomization) != nil)
+        let runs = pipelineRuns()
+        #expect(runs.count == 1)
+        let run = try #require(runs.first)
+        let metadata = try #require(run["metadata"] as? [String: Any])
+        let name = try #require(metadata["name"] as? String)
+        #expect(name.wholeMatch(of: /build-[0-9a-f]{10}/) != nil, "\(name)")
+        let labels = try #require(metadata["labels"] as? [String: String])
+        #expect(labels["hookgate.io/endpoint"] == "app")
+        #expect(labels["hookgate.io/event"] == "push")
+        #expect(labels["hookgate.io/delivery"] == "k8s-1")
+        #expect(labels["app.kubernetes.io/part-of"] == "app")
+        let params = try #require((run["spec"] as? [String: Any])?["params"] as? [[String: Any]])
+        let values = Dictionary(uniqueKeysWithValues: params.map { ($0["name"] as! String, $0["value"]!) })
+        #expect(values["repo-url"] as? String == "https://github.com/Codertocat/Hello-World.git")
+        #expect(values["revision"] as? String == "6113728f27ae82c7b1a177c8d03f9e96e0adf246")
+        #expect(values["branch"] as? String == "main")
+        #expect(values["changed-files"] as? [String] == ["README.md"])
+
+        // The same delivery again: a duplicate for this replica …
+        #expect(try await Self.push(server, branch: "main", delivery: "k8s-1").1 == "duplicate")
+        // … and, at a second replica with its own queue (using the admin kubeconfig), the run
+        // exists already: still one PipelineRun.
+        let replicaData = Fixtures.temporaryDirectory()
+        let replica = try await HookGateProcess.start(serve: [
+            "serve", "--config", Self.example + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", replicaData, "--kubeconfig", kube.kubeconfig])
+        defer { replica.stop() }
+        #expect(replica.stderr.contains("via kubeconfig"))
+        #expect(try await Self.push(replica, branch: "main", delivery: "k8s-1").1 == "queued")
+        try await waitUntil { deliveries(replicaData).hasPrefix("pending 0, failed 0, delivered 2") }
+        #expect(pipelineRuns().count == 1)
+        #expect(replica.stderr.contains("exists already"))
+
+        // A branch outside the rule: Flux reconciles, no PipelineRun.
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await Self.push(server, branch: "feature/x", delivery: "k8s-2").1 == "queued")
+        try await waitUntil { deliveries(dataDir).hasPrefix("pending 0, failed 0, delivered 3") }
+        #expect(requestedAt(gitRepository) != firstGit)
+        #expect(pipelineRuns().count == 1)
+
+        // Objects that are missing are reported, and the others still reconciled.
+        kube.call("DELETE", kustomization)
+        #expect(try await Self.push(server, branch: "feature/y", delivery: "k8s-3").1 == "queued")
+        try await waitUntil { deliveries(dataDir).hasPrefix("pending 0, failed 0, delivered 4") }
+        #expect(server.stderr.contains("Kustomization flux-system/app not found"))
+    }
+}
