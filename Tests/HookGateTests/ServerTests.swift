@@ -241,4 +241,31 @@ struct Harness {
             }
         }
     }
+
+    /// An event that no action's rule picks is answered 200 with a note and counted.
+    @Test func eventsNoRuleMatches() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let body = push
+        try await Harness.withServer(downstream: flux, extraYAML: """
+              - name: main-only
+                source: GitHub
+                keyPath: main.key
+                delivery: sync
+                notify:
+                  - fluxAPI:
+                    when: {branches: [main]}
+            """, files: ["main.key": Harness.githubKey + "-main"]) { client, config in
+            var headers = Harness.githubHeaders(body)
+            headers[HTTPField.Name("X-Hub-Signature-256")!] = "sha256=" + Python.hmacHex(key: Harness.githubKey + "-main", body: body)
+            try await client.execute(uri: config.endpoints[2].path, method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "event push accepted; no action's rule matches it")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(#"hookgate_requests_total{endpoint="main-only",source="GitHub",outcome="unmatched"} 1"#))
+            }
+            #expect(await flux.requests.isEmpty)
+        }
+    }
 }
