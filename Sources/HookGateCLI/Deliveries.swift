@@ -57,24 +57,19 @@ struct DeliveriesCommand: AsyncParsableCommand {
                 let rows = try await store.list(states: states, limit: limit)
                 guard !rows.isEmpty else { continue }
                 print("\n\(title)")
-                printTable(rows)
+                printDeliveries(rows)
             }
             await store.close()
         }
 
-        func printTable(_ rows: [StoredDelivery]) {
+        func printDeliveries(_ rows: [StoredDelivery]) {
             let formatter = ISO8601DateFormatter()
-            let header = ["ID", "ENDPOINT", "DELIVERY", "TARGET", "ATTEMPTS", "NEXT TRY", "LAST ERROR"]
-            let table = rows.map { row in
-                [String(row.id), row.endpoint, row.deliveryID ?? "-", row.target, String(row.attempts),
-                 row.state == .pending ? formatter.string(from: row.nextAttemptAt) : "-", row.lastError ?? ""]
-            }
-            let widths = (0..<header.count).map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
-            for line in [header] + table {
-                print(line.enumerated().map { column, cell in
-                    column == line.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-                }.joined(separator: "  "))
-            }
+            printTable(
+                header: ["ID", "ENDPOINT", "DELIVERY", "TARGET", "ATTEMPTS", "NEXT TRY", "LAST ERROR"],
+                rows: rows.map { row in
+                    [String(row.id), row.endpoint, row.deliveryID ?? "-", row.target, String(row.attempts),
+                     row.state == .pending ? formatter.string(from: row.nextAttemptAt) : "-", row.lastError ?? ""]
+                })
         }
     }
 

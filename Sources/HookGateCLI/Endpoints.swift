@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import HookGate
 
 struct Endpoints: ParsableCommand {
@@ -22,14 +21,7 @@ struct Endpoints: ParsableCommand {
         let config = try options.load()
         var base = baseURL ?? ""
         while base.hasSuffix("/") { base.removeLast() }
-        let rows = config.endpoints.map { [$0.source.rawValue, $0.name, $0.keyPath, base + $0.path] }
-        let header = ["SOURCE", "NAME", "KEY FILE", "URL"]
-        let widths = (0..<header.count).map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for row in [header] + rows {
-            let cells = row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }
-            print(cells.joined(separator: "  "))
-        }
+        printTable(header: ["SOURCE", "NAME", "KEY FILE", "URL"],
+                   rows: config.endpoints.map { [$0.source.rawValue, $0.name, $0.keyPath, base + $0.path] })
     }
 }
