@@ -138,6 +138,8 @@ def to_ms(text):
 def run_wrk(url, script, connections, duration):
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, check=True).stdout
+    if not re.search(r"50%\s+\d", out):
+        sys.exit("bench: wrk gave no latency figures:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
@@ -158,7 +160,7 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
             url = f"http://127.0.0.1:{nginx.port}"
         else:
             config, keys = write_config(work, endpoints, f"http://127.0.0.1:{nginx.port}/api/flux", delivery)
-            gate = HookGate(args.bin, config, work)
+            gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
             url = f"http://127.0.0.1:{gate.port}"
         script = wrk_script(work, keys, body, bad)
         cpu_before = gate.cpu_seconds() if gate else 0
@@ -181,7 +183,7 @@ def startup(args, work, nginx):
     config, _ = write_config(work, 100, f"http://127.0.0.1:{nginx.port}/api/flux", "queued")
     times, idle = [], []
     for _ in range(5):
-        gate = HookGate(args.bin, config, work)
+        gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
         times.append(gate.startup * 1000)
         time.sleep(2)
         idle.append(gate.status("VmRSS"))
