@@ -117,9 +117,15 @@ public actor DeliveryStore {
         }
     }
 
-    /// Marks a queued delivery delivered.
-    public func markDelivered(_ id: Int, attempts: Int, now: Date = Date()) async throws(StoreError) {
-        try await update(id, state: .delivered, attempts: attempts, next: now, error: nil, now: now)
+    /// Marks queued deliveries delivered, all in one statement.
+    public func markDelivered(_ ids: [Int], now: Date = Date()) async throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        let marks = ids.map { _ in "?" }.joined(separator: ", ")
+        try await write { connection in
+            _ = try await connection.query(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, updated_at = ? WHERE id IN (\(marks))",
+                [.float(now.timeIntervalSince1970)] + ids.map { .integer($0) })
+        }
     }
 
     /// Makes a queued delivery a dead letter.

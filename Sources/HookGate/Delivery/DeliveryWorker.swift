@@ -19,6 +19,9 @@ public final class DeliveryWorker: Service, Sendable {
     private let supervisor = Wakeup()
     private let lanes = Mutex<[String: Wakeup]>([:])
 
+    /// How many due rows a lane reads at once (delivered `concurrencyPerTarget` at a time).
+    static let batchSize = 32
+
     /// How often idle lanes look for work that arrived another way (`hookgate deliveries retry`).
     static let pollInterval: Duration = .seconds(1)
 
@@ -92,7 +95,7 @@ public final class DeliveryWorker: Service, Sendable {
         while !isStopped && !Task.isCancelled {
             let rows: [StoredDelivery]
             do {
-                rows = try await store.due(target: target, limit: settings.concurrencyPerTarget)
+                rows = try await store.due(target: target, limit: max(Self.batchSize, settings.concurrencyPerTarget))
             } catch {
                 lanesLogger.error("cannot read the delivery queue", metadata: ["queue.error": "\(error)"])
                 await sleepUnlessStopped(Self.pollInterval)
@@ -111,8 +114,9 @@ public final class DeliveryWorker: Service, Sendable {
         }
     }
 
-    /// Delivers `rows` concurrently and records each outcome; returns when the target should next
-    /// be tried if any row failed and will be retried.
+    /// Delivers `rows` in order, at most `concurrencyPerTarget` at once, and records the outcomes;
+    /// after a failure that will be retried it starts no more of them (the target is probed, not
+    /// flooded). Returns when the target should next be tried, if it failed.
     private func deliver(_ rows: [StoredDelivery], to target: String, logger: Logger) async -> Date? {
         guard let notifier = notifiers[target] else {
             for row in rows {
@@ -122,7 +126,17 @@ public final class DeliveryWorker: Service, Sendable {
             return nil
         }
         let outcomes = await withTaskGroup(of: (StoredDelivery, NotifyFailure?).self) { group in
+            var outcomes: [(StoredDelivery, NotifyFailure?)] = []
+            var failing = false
+            var inFlight = 0
             for row in rows {
+                if inFlight >= settings.concurrencyPerTarget, let outcome = await group.next() {
+                    inFlight -= 1
+                    outcomes.append(outcome)
+                    failing = failing || (outcome.1.map { !$0.isPermanent } ?? false)
+                }
+                if failing || Task.isCancelled { break }
+                inFlight += 1
                 group.addTask {
                     var rowLogger = logger
                     rowLogger[metadataKey: "hook.endpoint"] = "\(row.endpoint)"
@@ -140,20 +154,23 @@ public final class DeliveryWorker: Service, Sendable {
                     }
                 }
             }
-            var outcomes: [(StoredDelivery, NotifyFailure?)] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
         if Task.isCancelled { return nil }
         var holdUntil: Date?
+        let delivered = outcomes.filter { $0.1 == nil }.map(\.0.id)
+        do {
+            try await store.markDelivered(delivered)
+            Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "delivered")]).increment(by: delivered.count)
+        } catch {
+            logger.error("cannot record deliveries; they will be sent again", metadata: ["queue.error": "\(error)"])
+            holdUntil = Date().addingTimeInterval(1)
+        }
         for (row, failure) in outcomes.sorted(by: { $0.0.id < $1.0.id }) {
+            guard let failure else { continue }
             let attempts = row.attempts + 1
             do {
-                guard let failure else {
-                    try await store.markDelivered(row.id, attempts: attempts)
-                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "delivered")]).increment()
-                    continue
-                }
                 let next = Date().addingTimeInterval(policy.delay(afterAttempts: attempts, retryAfter: failure.retryAfter).seconds)
                 if failure.isPermanent || policy.givesUp(attempts: attempts, createdAt: row.createdAt, next: next) {
                     try await store.markFailed(row.id, attempts: attempts, error: failure.detail)
