@@ -31,28 +31,22 @@ public struct Receiver: Sendable {
         config: Config, client: HTTPClient, kube: KubeClient?, logger: Logger, notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout,
         logNotifier: LogNotifier = LogNotifier()
     ) throws(ConfigError) {
-        if config.needsKubernetes, kube == nil {
-            throw ConfigError(problems: [ConfigProblem(
-                file: config.file, line: config.endpoints.first { $0.notify.contains(where: \.needsKubernetes) }?.line,
-                message: "reconcile and create actions need the Kubernetes API, and hookgate has no way to reach it",
-                fix: "run it in a pod (in-cluster service account), set KUBECONFIG, or pass --kubeconfig")])
-        }
         let googleKeys = GoogleKeyStore(client: client, logger: logger)
         var fluxNotifiers: [String: FluxAPINotifier] = [:]
         var routes: [String: Route] = [:]
         for endpoint in config.endpoints {
-            let steps: [Step] = endpoint.notify.enumerated().map { index, action in
+            var steps: [Step] = []
+            for (index, action) in endpoint.notify.enumerated() {
                 let target = "\(endpoint.name)#\(index)"
                 let notifier: any Notifier
-                switch action.kind {
-                case .fluxAPI(let url):
+                switch (action.kind, kube) {
+                case (.fluxAPI(let url), _):
                     let flux = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client, timeout: notifyTimeout)
                     fluxNotifiers[url] = flux
                     notifier = flux
-                case .log:
+                case (.log, _):
                     notifier = logNotifier
-                case .reconcile(let objects):
-                    let kube = kube!
+                case (.reconcile(let objects), let kube?):
                     notifier = ReconcileNotifier(
                         target: "reconcile " + target,
                         objects: objects.map {
@@ -60,13 +54,17 @@ public struct Receiver: Sendable {
                                                      name: $0.name, matchLabels: $0.matchLabels)
                         },
                         client: kube)
-                case .create(let spec):
-                    let kube = kube!
+                case (.create(let spec), let kube?):
                     notifier = CreateNotifier(
                         target: "create " + target, resource: spec.resource, namespace: spec.namespace ?? kube.connection.namespace,
                         template: spec.template, client: kube)
+                case (.reconcile, nil), (.create, nil):
+                    throw ConfigError(problems: [ConfigProblem(
+                        file: config.file, line: endpoint.line,
+                        message: "reconcile and create actions need the Kubernetes API, and hookgate has no way to reach it",
+                        fix: "run it in a pod (in-cluster service account), set KUBECONFIG, or pass --kubeconfig")])
                 }
-                return Step(notifier: notifier, rule: action.rule)
+                steps.append(Step(notifier: notifier, rule: action.rule))
             }
             routes[endpoint.fingerprint] = Route(
                 endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps)
