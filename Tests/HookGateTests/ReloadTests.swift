@@ -31,16 +31,6 @@ struct SignedPush: Sendable {
     }
 }
 
-/// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(50))
-    }
-    return try await condition()
-}
-
 @Suite(.serialized) struct ReloadTests {
     static let keyA = "rotation-key-a-1f0e9d8c7b6a"
     static let keyB = "rotation-key-b-5a4b3c2d1e0f"
@@ -82,7 +72,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
             #expect(try await push.send(client, to: "/hook/org-app", key: Self.keyB) == .unauthorized)
 
             try secret.update(["github.key": Self.keyB])
-            #expect(try await eventually { try await push.send(client, to: "/hook/org-app", key: Self.keyB) == .ok })
+            try await waitUntil { try await push.send(client, to: "/hook/org-app", key: Self.keyB) == .ok }
             #expect(try await push.send(client, to: "/hook/org-app", key: Self.keyA) == .unauthorized)
 
             // Rotation without a gap: both keys verify while the provider moves to the new one.
@@ -90,7 +80,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
             try config.update(["hookgate.yaml": Self.config("""
                   - {name: gh, id: org-app, source: GitHub, keyPaths: [\(secret.file("github.key")), \(secret.file("next.key"))], notify: [log], delivery: sync}
                 """)])
-            #expect(try await eventually { try await push.send(client, to: "/hook/org-app", key: Self.keyA) == .ok })
+            try await waitUntil { try await push.send(client, to: "/hook/org-app", key: Self.keyA) == .ok }
             #expect(try await push.send(client, to: "/hook/org-app", key: Self.keyB) == .ok)
         }
     }
@@ -113,9 +103,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
                     sorce: GitHub
                     keyPath: \(keys.file("missing.key"))
                 """)])
-            #expect(try await eventually {
+            try await waitUntil {
                 try await client.execute(uri: "/readyz", method: .get) { String(buffer: $0.body) }.contains("stale")
-            })
+            }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
                 let body = String(buffer: response.body)
@@ -139,7 +129,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await client.execute(uri: "/readyz", method: .get) { String(buffer: $0.body) }.contains("stale"))
             try keys.update(["a.key": Self.keyA, "b.key": Self.keyB, "c.key": Self.keyB])
-            #expect(try await eventually { try await push.send(client, to: "/hook/new-app", key: Self.keyB) == .ok })
+            try await waitUntil { try await push.send(client, to: "/hook/new-app", key: Self.keyB) == .ok }
             #expect(try await push.send(client, to: oldPath, key: Self.keyA) == .notFound)
             #expect(!(try await client.execute(uri: "/readyz", method: .get) { String(buffer: $0.body) }.contains("stale")))
             #expect(try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }.contains("hookgate_config_stale 0"))
@@ -173,7 +163,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
                 endpoints:
                   - {name: other, id: other-app, source: GitHub, keyPath: \(keys.file("a.key")), notify: [log], delivery: sync}
                 """])
-            #expect(try await eventually { try await push.send(client, to: "/hook/org-app", key: Self.keyA) == .notFound })
+            try await waitUntil { try await push.send(client, to: "/hook/org-app", key: Self.keyA) == .notFound }
             let (status, body) = try await inFlight.value
             #expect(status == 200)
             #expect(body == "OK")
@@ -207,9 +197,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await status("/hook/second-app") == 404)
         server.signal(SIGHUP)
-        #expect(try await eventually { try await status("/hook/second-app") == 200 })
+        try await waitUntil { try await status("/hook/second-app") == 200 }
         #expect(server.isRunning)
-        #expect(await eventually { server.stderr.contains("endpoint second added: GitHub at /hook/second-app") })
+        try await waitUntil { server.stderr.contains("endpoint second added: GitHub at /hook/second-app") }
         #expect(server.stderr.contains("endpoint first: keys rotated (2 key files now)"))
         #expect(!server.stderr.contains(Self.keyA) && !server.stderr.contains(Self.keyB))
     }

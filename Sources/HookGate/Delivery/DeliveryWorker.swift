@@ -223,4 +223,6 @@ public enum QueueMetrics {
     public static let attempts = "hookgate_delivery_attempts_total"
     /// Notifications given up on, by `target`.
     public static let deadLetters = "hookgate_dead_letters_total"
+    /// Refresh notifications merged into an identical pending one, by `target`.
+    public static let merged = "hookgate_notifications_merged_total"
 }
