@@ -92,6 +92,7 @@ public enum ConfigLoader {
             reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
+        warnings += SourceSettingsLoader.warnings(for: endpoints, delivery: delivery, file: file)
         return Config(file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings)
     }
 
@@ -128,6 +129,7 @@ public enum ConfigLoader {
         item.rejectUnknownKeys(
             own
                 ? ["name", "source", "keyPath", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
+                    + SourceSettingsLoader.keys
                 : ["source", "keyPath", "registryHost", "gcr"])
         var failed = false
         var source: Source?
@@ -175,13 +177,13 @@ public enum ConfigLoader {
         if gcr != nil, source != .googleContainerRegistry {
             reader.problem("`gcr` only applies to GoogleContainerRegistry endpoints", at: item["gcr"], fix: "remove `gcr` or change `source`")
         }
-        if registryHost != nil, source != .nexus {
+        if registryHost != nil, source != .nexus, source != .artifactory {
             warnings.append(ConfigProblem(file: reader.file, line: item["registryHost"]?.mark?.line,
-                message: "`registryHost` only means something for Nexus; here it only changes the URL"))
+                message: "`registryHost` only means something for Nexus and Artifactory; here it only changes the URL"))
         }
-        if source == .nexus, registryHost == nil {
+        if source == .nexus || source == .artifactory, registryHost == nil {
             warnings.append(ConfigProblem(file: reader.file, line: item.line,
-                message: "Nexus does not say which registry it serves, so image notifications will carry no host",
+                message: "\(source.rawValue) does not say which registry it serves, so image notifications will carry no host",
                 fix: "set `registryHost` to the registry's host name"))
         }
         if source == .googleContainerRegistry, gcr == nil {
@@ -194,10 +196,12 @@ public enum ConfigLoader {
                 message: "the key file ends with a newline; the URL uses the bytes as stored (as flux-recv did), and signatures made with or without that newline are accepted",
                 fix: "write keys without a final newline (`printf %s`, or `hookgate keygen --out FILE`)"))
         }
-        return Endpoint(
+        var endpoint = Endpoint(
             name: name, source: source, keyPath: resolvedKeyPath, key: key, registryHost: registryHost,
             allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
             delivery: mode, line: item.line)
+        guard SourceSettingsLoader.read(item, own: own, into: &endpoint, warnings: &warnings) else { return nil }
+        return endpoint
     }
 
     private static func readDelivery(_ object: YAMLObject) -> DeliverySettings {

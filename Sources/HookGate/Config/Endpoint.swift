@@ -24,6 +24,13 @@ public struct Endpoint: Sendable {
     public var delivery: DeliveryMode
     /// Line of the endpoint in the config file.
     public var line: Int?
+    /// StandardWebhooks, and GitLab with a signing token: how far `webhook-timestamp` may be from
+    /// this host's clock, either way (`timestampTolerance`).
+    public var timestampTolerance: Duration = StandardWebhookSignature.defaultTolerance
+    /// GenericHMAC: where and how the signature is written (`signature`).
+    public var signatureFormat = SignatureFormat()
+    /// ACR: the header that must carry the key (`token`); nil when the URL is the only guard.
+    public var tokenHeader: TokenHeader? = .bearer
 
     /// The URL path a sender posts to.
     public var path: String { "/hook/" + fingerprint }

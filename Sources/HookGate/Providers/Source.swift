@@ -10,16 +10,23 @@ public enum Source: String, CaseIterable, Sendable, Codable {
     case harbor = "Harbor"
     case nexus = "Nexus"
     case googleContainerRegistry = "GoogleContainerRegistry"
+    case acr = "ACR"
+    case artifactory = "Artifactory"
+    case standardWebhooks = "StandardWebhooks"
+    case genericHMAC = "GenericHMAC"
+    case generic = "Generic"
 
     /// Other names accepted in configs for the same provider.
     static let aliases: [String: Source] = [
         "forgejo": .gitea,
         "gogs": .gitea,
+        "azurecontainerregistry": .acr,
+        "jfrog": .artifactory,
     ]
 
     /// Every name a config may use, for "did you mean" answers.
     public static var allNames: [String] {
-        allCases.map(\.rawValue) + ["Forgejo", "Gogs"]
+        allCases.map(\.rawValue) + ["Forgejo", "Gogs", "AzureContainerRegistry", "JFrog"]
     }
 
     /// The source a config names, matched case-insensitively.
