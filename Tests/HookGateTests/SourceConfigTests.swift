@@ -134,6 +134,23 @@ import Testing
         #expect(config.warnings.count == 5, "\(text)")
     }
 
+    /// `keygen --source StandardWebhooks` writes a secret the config takes and Python's hmac signs with.
+    @Test func keygenMakesAStandardWebhooksSecret() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        let result = HookGateProcess.run(["keygen", "--out", "sw.key", "--source", "standardwebhooks"], currentDirectory: folder)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("source: StandardWebhooks"))
+        let secret = String(decoding: try #require(FileManager.default.contents(atPath: folder + "/sw.key")), as: UTF8.self)
+        #expect(secret.hasPrefix("whsec_") && !secret.hasSuffix("\n"))
+        #expect(Python.run("import base64, sys; sys.stdout.write(str(len(base64.b64decode(sys.argv[1][6:]))))", arguments: [secret]) == "32")
+        let config = try loadConfig("hookgateVersion: 1\nendpoints: [{source: StandardWebhooks, keyPath: k, notify: [log]}]", files: ["k": secret])
+        let body = Data(#"{"type":"ping"}"#.utf8)
+        let now = Date(timeIntervalSince1970: 1_700_000_000)
+        let headers = ["webhook-id": "m1", "webhook-timestamp": "1700000000",
+                       "webhook-signature": standardSignature(secret: secret, id: "m1", timestamp: "1700000000", body: body)]
+        #expect(try await deliver(to: config.endpoints[0], headers: headers, body: body, now: now) == [HookEvent(name: "ping", kind: .trigger)])
+    }
+
     @Test func triggerRulesInConfig() throws {
         let config = try loadConfig("""
             hookgateVersion: 1
