@@ -4,7 +4,7 @@ import HookGate
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make a new shared secret: 20 random bytes as hex, without a final newline.",
+        abstract: "Make a new shared secret: 20 random bytes as hex (for StandardWebhooks, whsec_ and 32 bytes as base64), without a final newline.",
         discussion: """
             With --out, writes the key to FILE (mode 0600) and prints the config lines and the URL
             path; without it, prints the key on standard output and the rest on standard error.
@@ -32,10 +32,13 @@ struct Keygen: ParsableCommand {
 
     func run() throws {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<20).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        let key = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        let path = Endpoint.fingerprint(key: EndpointKey(key), registryHost: nil)
         let sourceName = Source(configName: source)!.rawValue
+        let signing = sourceName == Source.standardWebhooks.rawValue
+        let bytes = (0..<(signing ? 32 : 20)).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let key = signing
+            ? "whsec_" + Data(bytes).base64EncodedString()
+            : bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        let path = Endpoint.fingerprint(key: EndpointKey(key), registryHost: nil)
         var notes = ""
         if let out {
             if FileManager.default.fileExists(atPath: out), !force {

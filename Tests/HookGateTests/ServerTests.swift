@@ -38,7 +38,7 @@ struct Harness {
     static func withServer(
         downstream: RecordingServer, extraYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
         requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
-        sink: LineSink = LineSink(), files: [String: String] = [:],
+        sink: LineSink = LineSink(), files: [String: String] = [:], kube: KubeClient? = nil,
         _ test: @Sendable (any TestClientProtocol, Config) async throws -> Void
     ) async throws {
         let config = try loadConfig("""
@@ -63,7 +63,7 @@ struct Harness {
         let app = try buildApplication(
             config: config,
             options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), requestReadTimeout: requestReadTimeout, notifyTimeout: notifyTimeout),
-            client: .shared, store: store, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
+            client: .shared, kube: KubeAccess(client: kube), store: store, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
         try await app.test(.live) { client in try await test(client, config) }
         await store.close()
     }

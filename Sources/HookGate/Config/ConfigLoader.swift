@@ -96,6 +96,7 @@ public enum ConfigLoader {
             reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
+        warnings += SourceSettingsLoader.warnings(for: endpoints, delivery: delivery, file: file)
         return Config(
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
@@ -134,6 +135,7 @@ public enum ConfigLoader {
         item.rejectUnknownKeys(
             own
                 ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
+                    + SourceSettingsLoader.keys
                 : ["source", "keyPath", "registryHost", "gcr"])
         var failed = false
         var source: Source?
@@ -187,21 +189,16 @@ public enum ConfigLoader {
         }
         guard let source, let key, let notify, !failed else { return nil }
 
-        if let id, !source.verifiesSender(gcr: gcr, requireSignature: requireSignature), id.count < ConfigLoader.minimumUnguardedIDLength {
-            reader.problem(
-                "`\(item.qualified("id"))` is the only guard of a \(source.rawValue) endpoint (it cannot verify who sent a request), so it must be hard to guess; \"\(id)\" has \(id.count) characters",
-                at: item["id"], fix: "use at least \(ConfigLoader.minimumUnguardedIDLength) random characters (`openssl rand -hex 16`), or remove `id` to use the key's fingerprint")
-        }
         if gcr != nil, source != .googleContainerRegistry {
             reader.problem("`gcr` only applies to GoogleContainerRegistry endpoints", at: item["gcr"], fix: "remove `gcr` or change `source`")
         }
-        if registryHost != nil, source != .nexus {
+        if registryHost != nil, source != .nexus, source != .artifactory {
             warnings.append(ConfigProblem(file: reader.file, line: item["registryHost"]?.mark?.line,
-                message: "`registryHost` only means something for Nexus; here it only changes the URL"))
+                message: "`registryHost` only means something for Nexus and Artifactory; here it only changes the URL"))
         }
-        if source == .nexus, registryHost == nil {
+        if source == .nexus || source == .artifactory, registryHost == nil {
             warnings.append(ConfigProblem(file: reader.file, line: item.line,
-                message: "Nexus does not say which registry it serves, so image notifications will carry no host",
+                message: "\(source.rawValue) does not say which registry it serves, so image notifications will carry no host",
                 fix: "set `registryHost` to the registry's host name"))
         }
         if source == .googleContainerRegistry, gcr == nil {
@@ -219,10 +216,17 @@ public enum ConfigLoader {
                 message: "the key file ends with a newline; the URL uses the bytes as stored (as flux-recv did), and signatures made with or without that newline are accepted",
                 fix: "write keys without a final newline (`printf %s`, or `hookgate keygen --out FILE`)"))
         }
-        return Endpoint(
+        var endpoint = Endpoint(
             name: name, id: id, source: source, keyPaths: keyPaths, key: key, registryHost: registryHost,
             allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
             delivery: mode, line: item.line)
+        guard SourceSettingsLoader.read(item, own: own, into: &endpoint, warnings: &warnings) else { return nil }
+        if let id, !source.verifiesSender(of: endpoint), id.count < ConfigLoader.minimumUnguardedIDLength {
+            reader.problem(
+                "`\(item.qualified("id"))` is the only guard of a \(source.rawValue) endpoint (it cannot verify who sent a request), so it must be hard to guess; \"\(id)\" has \(id.count) characters",
+                at: item["id"], fix: "use at least \(ConfigLoader.minimumUnguardedIDLength) random characters (`openssl rand -hex 16`), or remove `id` to use the key's fingerprint")
+        }
+        return endpoint
     }
 
     private static func readDelivery(_ object: YAMLObject) -> DeliverySettings {

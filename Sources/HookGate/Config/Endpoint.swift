@@ -26,6 +26,13 @@ public struct Endpoint: Sendable, Equatable {
     public var delivery: DeliveryMode
     /// Line of the endpoint in the config file.
     public var line: Int?
+    /// StandardWebhooks, and GitLab with a signing token: how far `webhook-timestamp` may be from
+    /// this host's clock, either way (`timestampTolerance`).
+    public var timestampTolerance: Duration = StandardWebhookSignature.defaultTolerance
+    /// GenericHMAC: where and how the signature is written (`signature`).
+    public var signatureFormat = SignatureFormat()
+    /// ACR: the header that must carry the key (`token`); nil when the URL is the only guard.
+    public var tokenHeader: TokenHeader? = .bearer
 
     /// The last segment of the endpoint's URL: `id`, else the key's fingerprint.
     public var urlSegment: String { id ?? fingerprint }
@@ -84,7 +91,7 @@ public struct GoogleAuthSettings: Sendable, Equatable {
 /// The shared secrets read from an endpoint's key files. Its description never shows the bytes.
 public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
     /// Each key file's bytes exactly as stored; the first one makes the fingerprint.
-    private let files: [[UInt8]]
+    let files: [[UInt8]]
     /// The keys a signature may have been made with: each file as stored, and without a final newline.
     public let candidates: [SymmetricKey]
     /// The candidates as byte strings, for token comparisons.

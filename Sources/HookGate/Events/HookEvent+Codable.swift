@@ -1,4 +1,4 @@
-/// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"}`.
+/// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"}` (a trigger has only name and kind).
 extension HookEvent: Codable {
     enum CodingKeys: String, CodingKey {
         case name, kind, git, image
@@ -12,6 +12,7 @@ extension HookEvent: Codable {
         switch kindName {
         case "git-push": kind = .gitPush(try container.decode(GitPush.self, forKey: .git))
         case "image-push": kind = .imagePush(try container.decode(ImagePush.self, forKey: .image))
+        case "trigger": kind = .trigger
         case "ping": kind = .ping
         default: kind = .other
         }
@@ -25,7 +26,7 @@ extension HookEvent: Codable {
         switch kind {
         case .gitPush(let push): try container.encode(push, forKey: .git)
         case .imagePush(let push): try container.encode(push, forKey: .image)
-        case .ping, .other: break
+        case .trigger, .ping, .other: break
         }
     }
 }

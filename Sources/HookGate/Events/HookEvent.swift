@@ -18,6 +18,10 @@ public struct HookEvent: Sendable, Equatable {
         case gitPush(GitPush)
         /// An image was pushed to a registry.
         case imagePush(ImagePush)
+        /// A verified delivery that names no git or image change (Generic, GenericHMAC,
+        /// StandardWebhooks): "something happened, act now". `reconcile`, `create` and `log` act on
+        /// it; `fluxAPI` has nothing to send. The sender's id for it is the delivery id.
+        case trigger
         /// The sender is checking that the hook works; nothing is notified.
         case ping
         /// Anything else, kept with its event name; nothing is notified.
@@ -29,6 +33,7 @@ public struct HookEvent: Sendable, Equatable {
         switch kind {
         case .gitPush: "git-push"
         case .imagePush: "image-push"
+        case .trigger: "trigger"
         case .ping: "ping"
         case .other: "other"
         }
@@ -37,7 +42,7 @@ public struct HookEvent: Sendable, Equatable {
     /// True for the events that notifiers act on.
     public var isNotifiable: Bool {
         switch kind {
-        case .gitPush, .imagePush: true
+        case .gitPush, .imagePush, .trigger: true
         case .ping, .other: false
         }
     }

@@ -86,7 +86,7 @@ public struct CreateNotifier: Notifier {
             values["imageTag"] = .string(push.image.tag ?? "")
             values["tag"] = .string(push.image.tag ?? "")
             values["digest"] = .string(push.digest ?? "")
-        case .ping, .other:
+        case .trigger, .ping, .other:
             break
         }
         for name in ObjectTemplate.variables where values[name] == nil { values[name] = .string("") }

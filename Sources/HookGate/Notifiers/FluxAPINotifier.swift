@@ -26,6 +26,11 @@ public struct FluxAPINotifier: Notifier {
         self.timeout = timeout
     }
 
+    /// Only git and image pushes: fluxd's notify call needs the repository or image that changed.
+    public func accepts(_ event: HookEvent) -> Bool {
+        FluxChange.json(for: event) != nil
+    }
+
     public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
         var sent: Set<String> = []
         for event in events {
@@ -74,7 +79,8 @@ public struct FluxAPINotifier: Notifier {
 
 /// The body of fluxd's `v9.Change`, encoded byte for byte as Go's `json.Marshal` encodes it.
 public enum FluxChange {
-    /// The JSON for one event, or nil when the event is not a git or image push.
+    /// The JSON for one event, or nil when the event is not a git or image push (a trigger names
+    /// no change fluxd could look at).
     public static func json(for event: HookEvent) -> String? {
         switch event.kind {
         case .gitPush(let push):
@@ -83,7 +89,7 @@ public enum FluxChange {
         case .imagePush(let push):
             return #"{"Kind":"image","Source":{"Name":{"Domain":"# + goString(push.image.domain) + #","Image":"#
                 + goString(push.image.repository) + "}}}"
-        case .ping, .other:
+        case .trigger, .ping, .other:
             return nil
         }
     }

@@ -57,7 +57,7 @@ public struct LogNotifier: Notifier {
                 try out.encode(push.image.repository, forKey: .image)
                 try out.encodeIfPresent(push.image.tag, forKey: .tag)
                 try out.encodeIfPresent(push.digest, forKey: .digest)
-            case .ping, .other:
+            case .trigger, .ping, .other:
                 break
             }
         }

@@ -9,6 +9,9 @@ public protocol Notifier: Sendable {
     /// target and finds the notifier again by it (`flux-api http://…/v11/notify`, `log`).
     var target: String { get }
 
+    /// Whether this notifier can act on `event`; events it cannot are never handed to it.
+    func accepts(_ event: HookEvent) -> Bool
+
     /// Delivers every notifiable event of one verified request.
     func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure)
 
@@ -21,6 +24,13 @@ public protocol Notifier: Sendable {
 
 extension Notifier {
     public func mergeKey(for events: [HookEvent]) -> String? { nil }
+}
+
+extension Notifier {
+    /// Every notifiable event: git and image pushes and triggers.
+    public func accepts(_ event: HookEvent) -> Bool {
+        event.isNotifiable
+    }
 }
 
 /// Where the events came from, for logs and for notifiers that record it.

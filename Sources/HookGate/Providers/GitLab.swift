@@ -1,20 +1,55 @@
 import Foundation
 import HTTPTypes
 
-/// GitLab: the secret token sent as `X-Gitlab-Token`, compared in constant time.
+/// GitLab: the secret token sent as `X-Gitlab-Token`, compared in constant time, or, when the
+/// hook has a signing token (`whsec_…`, GitLab's Standard Webhooks signature), `webhook-signature`
+/// with its timestamp tolerance.
+///
+/// The endpoint's keys decide: a `whsec_` key verifies signed requests, any other key is a secret
+/// token. A signed request is checked against the signing keys when there are any (else its
+/// `X-Gitlab-Token` against the tokens, so a hook that gains a signing token keeps working). A
+/// request without a signature needs a token, and a `whsec_` key never doubles as one: a token
+/// covers no body and can be replayed, and GitLab would send the signing secret in the clear.
 struct GitLab: Provider {
-    let key: EndpointKey
+    let signature: StandardWebhookSignature
+    /// Decoded `whsec_` keys.
+    let signingKeys: [[UInt8]]
+    /// The other keys, as stored and without a final newline.
+    let tokens: [[UInt8]]
 
     static let token = HTTPField.Name("X-Gitlab-Token")!
     static let event = HTTPField.Name("X-Gitlab-Event")!
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let eventUUID = HTTPField.Name("X-Gitlab-Event-UUID")!
 
+    init(key: EndpointKey, tolerance: Duration = StandardWebhookSignature.defaultTolerance, now: @escaping @Sendable () -> Date = { Date() }) {
+        signingKeys = StandardWebhookSecret.keys(in: key)
+        tokens = key.candidateBytes.filter { !StandardWebhookSecret.isSecret($0) }
+        signature = StandardWebhookSignature(keys: signingKeys, tolerance: tolerance, now: now)
+    }
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
+        let signed = request.header(StandardWebhookSignature.signature) != nil
+        if signed, !signingKeys.isEmpty {
+            try signature.verify(request)
+            return
+        }
         guard let token = request.header(Self.token) else {
+            if signed {
+                throw .unauthorized("cannot verify the signature",
+                    reason: "the request is signed (webhook-signature) but this endpoint's key is a secret token, not the hook's signing token (whsec_…); put the signing token in the key file")
+            }
+            if tokens.isEmpty {
+                throw .unauthorized("missing signature",
+                    reason: "no webhook-signature header, and this endpoint's key is a signing token (whsec_…); set the hook's signing token to the key file's content")
+            }
             throw .unauthorized("missing token", reason: "no X-Gitlab-Token header; set the webhook's secret token to the key file's content")
         }
-        guard TokenCheck.matches(token, key: key) else {
+        guard !tokens.isEmpty else {
+            throw .unauthorized("signature required",
+                reason: "only X-Gitlab-Token arrived, and this endpoint's key is a signing token (whsec_…), which is never accepted as a plain token; set the hook's signing token to the key file's content so GitLab signs each request")
+        }
+        guard TokenCheck.matches(token, candidates: tokens) else {
             throw .unauthorized("invalid token", reason: "X-Gitlab-Token does not match the configured key")
         }
     }
@@ -39,8 +74,9 @@ struct GitLab: Provider {
         }
     }
 
+    /// `Idempotency-Key` (the same across retries; signed requests carry it as `webhook-id` too).
     func deliveryID(of request: WebhookRequest) -> String? {
-        request.header(Self.idempotencyKey) ?? request.header(Self.eventUUID)
+        request.header(Self.idempotencyKey) ?? request.header(StandardWebhookSignature.id) ?? request.header(Self.eventUUID)
     }
 
     /// Project hooks name the kind in `object_kind`, system hooks in `event_name`.

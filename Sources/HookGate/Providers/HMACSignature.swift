@@ -20,9 +20,15 @@ struct HMACSignature {
 
     /// Parses a bare hex digest made with a known algorithm.
     init?(algorithm: Algorithm, hex: some StringProtocol) {
-        guard let bytes = [UInt8](hex: hex), bytes.count == algorithm.macLength else { return nil }
+        guard let bytes = [UInt8](hex: hex) else { return nil }
+        self.init(algorithm: algorithm, mac: bytes)
+    }
+
+    /// A digest already decoded (from hex or base64); nil when its length does not fit the algorithm.
+    init?(algorithm: Algorithm, mac: [UInt8]) {
+        guard mac.count == algorithm.macLength else { return nil }
         self.algorithm = algorithm
-        self.mac = bytes
+        self.mac = mac
     }
 
     /// True when the signature was made over `body` with any of the candidate keys.
@@ -75,9 +81,14 @@ enum TokenCheck {
     private static let comparisonKey = SymmetricKey(size: .bits256)
 
     static func matches(_ token: String, key: EndpointKey) -> Bool {
+        matches(token, candidates: key.candidateBytes)
+    }
+
+    /// Compares with some of an endpoint's keys (GitLab's tokens, when signing secrets sit beside them).
+    static func matches(_ token: String, candidates: [[UInt8]]) -> Bool {
         let received = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: comparisonKey)
         var valid = false
-        for candidate in key.candidateBytes {
+        for candidate in candidates {
             valid = HMAC<SHA256>.isValidAuthenticationCode(received, authenticating: candidate, using: comparisonKey) || valid
         }
         return valid

@@ -10,17 +10,23 @@ public enum Source: String, CaseIterable, Sendable, Codable {
     case harbor = "Harbor"
     case nexus = "Nexus"
     case googleContainerRegistry = "GoogleContainerRegistry"
+    case acr = "ACR"
+    case artifactory = "Artifactory"
+    case standardWebhooks = "StandardWebhooks"
+    case genericHMAC = "GenericHMAC"
+    case generic = "Generic"
 
-    /// Whether requests from this source can be verified (signature, token or JWT), so that the
-    /// URL need not be secret. DockerHub and Quay sign nothing; Pub/Sub pushes are verified only
-    /// when the endpoint sets `gcr`; Bitbucket Cloud signs only when a secret is set, so only
-    /// `requireSignature` makes it a guard.
-    public func verifiesSender(gcr: GoogleAuthSettings?, requireSignature: Bool) -> Bool {
+    /// Whether `endpoint`'s requests can be verified (signature, token or JWT), so that its URL
+    /// need not be secret. DockerHub, Quay and Generic sign nothing; Pub/Sub pushes are verified
+    /// only with `gcr`, ACR only with a `token`; Bitbucket Cloud signs only when a secret is set,
+    /// so only `requireSignature` makes it a guard.
+    public func verifiesSender(of endpoint: Endpoint) -> Bool {
         switch self {
-        case .gitHub, .gitLab, .bitbucketServer, .gitea, .harbor, .nexus: true
-        case .bitbucketCloud: requireSignature
-        case .dockerHub, .quay: false
-        case .googleContainerRegistry: gcr != nil
+        case .gitHub, .gitLab, .bitbucketServer, .gitea, .harbor, .nexus, .artifactory, .standardWebhooks, .genericHMAC: true
+        case .bitbucketCloud: endpoint.requireSignature
+        case .dockerHub, .quay, .generic: false
+        case .googleContainerRegistry: endpoint.gcr != nil
+        case .acr: endpoint.tokenHeader != nil
         }
     }
 
@@ -28,11 +34,13 @@ public enum Source: String, CaseIterable, Sendable, Codable {
     static let aliases: [String: Source] = [
         "forgejo": .gitea,
         "gogs": .gitea,
+        "azurecontainerregistry": .acr,
+        "jfrog": .artifactory,
     ]
 
     /// Every name a config may use, for "did you mean" answers.
     public static var allNames: [String] {
-        allCases.map(\.rawValue) + ["Forgejo", "Gogs"]
+        allCases.map(\.rawValue) + ["Forgejo", "Gogs", "AzureContainerRegistry", "JFrog"]
     }
 
     /// The source a config names, matched case-insensitively.

@@ -1,5 +1,5 @@
 /// Which events an action acts on (`when:` in the config). Every condition given must hold; an
-/// empty rule matches every git and image push.
+/// empty rule matches every git and image push and every trigger.
 public struct Rule: Sendable, Equatable {
     /// The kinds of event an action can be limited to.
     public enum EventKind: String, Sendable, CaseIterable {
@@ -9,6 +9,8 @@ public struct Rule: Sendable, Equatable {
         case tag
         /// An image pushed to a registry.
         case image
+        /// A verified delivery naming no git or image change (Generic, GenericHMAC, StandardWebhooks).
+        case trigger
     }
 
     public var events: Set<EventKind>?
@@ -63,6 +65,10 @@ public struct Rule: Sendable, Equatable {
                 return images.contains { $0.matches(name) }
             }
             return true
+        case .trigger:
+            // A trigger carries no ref, repository, path or image, so a rule that asks for one never matches it.
+            if let events, !events.contains(.trigger) { return false }
+            return branches == nil && tags == nil && repositories == nil && paths == nil && images == nil
         case .ping, .other:
             return false
         }

@@ -70,11 +70,15 @@ struct HookController: Sendable {
             return Self.reply(.ok, "event \(names.isEmpty ? "(none)" : names) accepted; nothing to notify")
         }
 
-        let work = route.steps.compactMap { step -> (notifier: any Notifier, events: [HookEvent])? in
-            let chosen = notifiable.filter(step.rule.matches)
-            return chosen.isEmpty ? nil : (step.notifier, chosen)
-        }
-        guard !work.isEmpty else {
+        let work: [(notifier: any Notifier, events: [HookEvent])]
+        switch route.select(notifiable) {
+        case .work(let chosen):
+            work = chosen
+        case .unsupported(let note):
+            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .ignored)
+            logger.info("the actions cannot act on this event", metadata: ["hook.reason": "\(note)"])
+            return Self.reply(.ok, "event \(names) accepted; \(note)")
+        case .unmatched:
             HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unmatched)
             logger.info("no action's rule matches this event")
             return Self.reply(.ok, "event \(names) accepted; no action's rule matches it")

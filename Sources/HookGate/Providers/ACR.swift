@@ -1,0 +1,63 @@
+import Foundation
+import HTTPTypes
+
+/// Azure Container Registry: it signs nothing and adds no header of its own, only the custom
+/// headers the webhook is given. By default the endpoint requires `Authorization: Bearer <key>`
+/// (``TokenHeader``), compared in constant time; with `token: false` the URL is the only guard.
+struct ACR: Provider {
+    let key: EndpointKey
+    /// Nil: no token required.
+    let token: TokenHeader?
+
+    func verify(_ request: WebhookRequest) throws(HookFailure) {
+        guard let token else { return }
+        let name = token.header.rawName
+        guard let value = request.header(token.header), !value.isEmpty else {
+            throw .unauthorized("missing token",
+                reason: "no \(name) header; give the ACR webhook the custom header `\(name): \(token.prefix)<key file content>` (az acr webhook update --headers), or set `token: false` to rely on the URL alone")
+        }
+        guard value.prefix(token.prefix.count).lowercased() == token.prefix.lowercased(),
+              TokenCheck.matches(String(value.dropFirst(token.prefix.count)), key: key)
+        else {
+            throw .unauthorized("invalid token", reason: "\(name) is not `\(token.prefix)` followed by the configured key")
+        }
+    }
+
+    func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
+        let payload = try Payload.decode(EventPayload.self, from: request.body, event: "ACR")
+        switch payload.action {
+        case "push":
+            guard let repository = payload.target?.repository, !repository.isEmpty else {
+                throw .badRequest("no repository in the push", reason: "the ACR push has no target.repository")
+            }
+            let host = payload.request?.host ?? ""
+            guard var image = ImageReference.parse(host.isEmpty ? repository : host + "/" + repository) else {
+                throw .badRequest("cannot parse the image name", reason: "request.host and target.repository do not make an image name")
+            }
+            image.tag = image.tag ?? payload.target?.tag
+            return [HookEvent(name: payload.action, kind: .imagePush(ImagePush(image: image, digest: payload.target?.digest)))]
+        case "ping":
+            return [HookEvent(name: payload.action, kind: .ping)]
+        default:
+            return [HookEvent(name: payload.action, kind: .other)]
+        }
+    }
+
+    /// The fields of ACR's event payload that notifiers use.
+    struct EventPayload: Decodable {
+        var action: String
+        var target: Target?
+        var request: Request?
+
+        struct Target: Decodable {
+            var repository: String?
+            var tag: String?
+            var digest: String?
+        }
+
+        struct Request: Decodable {
+            /// The registry's host, `myregistry.azurecr.io`.
+            var host: String?
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// A sender that signs nothing (a CI job, a script, a chat bot): the secret URL is the only guard,
+/// as for Docker Hub. The body is not read, so any content type is accepted; each request is one
+/// trigger named `trigger`.
+struct Generic: Provider {
+    static let eventName = "trigger"
+
+    func verify(_ request: WebhookRequest) {}
+
+    func parse(_ request: WebhookRequest) -> [HookEvent] {
+        [HookEvent(name: Self.eventName, kind: .trigger)]
+    }
+
+    /// `X-Request-Id` when the sender gives one; otherwise a fresh id, so that the same body sent
+    /// twice triggers twice (the body says nothing, and anyone with the URL could send another).
+    func deliveryID(of request: WebhookRequest) -> String? {
+        request.header(.xRequestID) ?? "generic-" + UUID().uuidString.lowercased()
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// Any sender that follows the Standard Webhooks spec (standardwebhooks.com; Svix-based senders):
+/// verified by ``StandardWebhookSignature`` with the endpoint's `whsec_` secret and timestamp
+/// tolerance. The payload names no git or image change, so each delivery is one trigger, named by
+/// the payload's `type` when it has one (the spec's recommended `{"type", "timestamp", "data"}`).
+struct StandardWebhooks: Provider {
+    let signature: StandardWebhookSignature
+
+    /// The event name when the payload gives none (or is not JSON).
+    static let defaultName = "webhook"
+
+    func verify(_ request: WebhookRequest) throws(HookFailure) {
+        try signature.verify(request)
+    }
+
+    func parse(_ request: WebhookRequest) -> [HookEvent] {
+        [HookEvent(name: Self.eventName(of: request.body), kind: .trigger)]
+    }
+
+    /// `webhook-id`: the same across the sender's retries, so a replay inside the timestamp
+    /// tolerance is answered `duplicate`.
+    func deliveryID(of request: WebhookRequest) -> String? {
+        request.header(StandardWebhookSignature.id)
+    }
+
+    /// The payload's `type`, at most 200 characters; ``defaultName`` without one.
+    static func eventName(of body: Data) -> String {
+        struct Envelope: Decodable {
+            var type: String?
+        }
+        guard let type = (try? JSONDecoder().decode(Envelope.self, from: body))?.type, !type.isEmpty else { return defaultName }
+        return String(type.prefix(200))
+    }
+}
