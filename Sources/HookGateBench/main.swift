@@ -16,9 +16,17 @@ guard arguments.count >= 2 else {
 let fixtures = arguments[1]
 let seconds = arguments.count > 2 ? Double(arguments[2]) ?? 0.5 : 0.5
 let key = "bench-key-0123456789abcdef0123456789ab"
+/// StandardWebhooks keys are written `whsec_<base64>`; the HMAC key is the decoded bytes.
+let signingSecret = "whsec_" + Data(key.utf8).base64EncodedString()
 
 func hmacHex<H: HashFunction>(_ hash: H.Type, _ body: Data) -> String {
     HMAC<H>.authenticationCode(for: body, using: SymmetricKey(data: Data(key.utf8))).map { String(format: "%02x", $0) }.joined()
+}
+
+func standardWebhookHeaders(_ body: Data) -> [String: String] {
+    let id = "msg_bench", timestamp = String(Int(Date().timeIntervalSince1970))
+    let signature = HMAC<SHA256>.authenticationCode(for: Data("\(id).\(timestamp).".utf8) + body, using: SymmetricKey(data: Data(key.utf8)))
+    return ["webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": "v1," + Data(signature).base64EncodedString()]
 }
 
 struct Case {
@@ -27,6 +35,8 @@ struct Case {
     var file: String
     var headers: (Data) -> [String: String]
     var registryHost: String? = nil
+    /// The key file's content, when not `key`.
+    var keyFile: String = key
 }
 
 let cases: [Case] = [
@@ -48,6 +58,14 @@ let cases: [Case] = [
         ["X-Nexus-Webhook-Id": "rm:repository:component", "X-Nexus-Webhook-Signature": hmacHex(Insecure.SHA1.self, $0)]
     }, registryHost: "nexus.example.com"),
     Case(name: "GCR Pub/Sub INSERT", source: .googleContainerRegistry, file: "gcr-pubsub_push-INSERT.json") { _ in [:] },
+    Case(name: "ACR push", source: .acr, file: "acr-push.json") { _ in ["Authorization": "Bearer " + key] },
+    Case(name: "Artifactory docker pushed", source: .artifactory, file: "jfrog-docker-pushed-envelope.json", headers: {
+        ["X-JFrog-Event-Auth": hmacHex(SHA256.self, $0)]
+    }, registryHost: "jfrog.example.com"),
+    Case(name: "StandardWebhooks", source: .standardWebhooks, file: "standardwebhooks-testvector.body", headers: standardWebhookHeaders,
+         keyFile: signingSecret),
+    Case(name: "GenericHMAC", source: .genericHMAC, file: "github-push-tag-deleted.json") { ["X-Signature": "sha256=" + hmacHex(SHA256.self, $0)] },
+    Case(name: "Generic", source: .generic, file: "github-push-tag-deleted.json") { _ in [:] },
 ]
 
 let keys = GoogleKeyStore(client: .shared, logger: Logger(label: "bench"))
@@ -56,7 +74,7 @@ for benchCase in cases {
         FileHandle.standardError.write(Data("missing fixture \(benchCase.file)\n".utf8))
         exit(1)
     }
-    let endpoint = Endpoint(source: benchCase.source, keyPaths: ["bench.key"], key: EndpointKey(key), registryHost: benchCase.registryHost, notify: [Action(.log)])
+    let endpoint = Endpoint(source: benchCase.source, keyPaths: ["bench.key"], key: EndpointKey(benchCase.keyFile), registryHost: benchCase.registryHost, notify: [Action(.log)])
     let provider = ProviderFactory.make(for: endpoint, googleKeys: keys)
     var fields = HTTPFields()
     for (name, value) in benchCase.headers(body) { fields[HTTPField.Name(name)!] = value }
