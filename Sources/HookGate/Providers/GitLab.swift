@@ -10,18 +10,22 @@ struct GitLab: Provider {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let eventUUID = HTTPField.Name("X-Gitlab-Event-UUID")!
 
+    let checks = "X-Gitlab-Token equals the endpoint's key (compared in constant time; the body is not signed)"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let token = request.header(Self.token) else {
-            throw .unauthorized("missing token", reason: "no X-Gitlab-Token header; set the webhook's secret token to the key file's content")
+            throw Diagnosis.missingHeader(
+                ["X-Gitlab-Token"], source: "GitLab", request: request, message: "missing token",
+                fix: "GitLab sends the token only when the webhook has one: set the webhook's secret token to the key file's content")
         }
         guard TokenCheck.matches(token, key: key) else {
-            throw .unauthorized("invalid token", reason: "X-Gitlab-Token does not match the configured key")
+            throw Diagnosis.tokenMismatch(header: "X-Gitlab-Token", token: token, key: key, source: "GitLab", message: "invalid token", setting: "secret token")
         }
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(Self.event), !name.isEmpty else {
-            throw .badRequest("missing X-Gitlab-Event header")
+            throw .badRequest("missing X-Gitlab-Event header", reason: "no X-Gitlab-Event header; GitLab sends it with every delivery, so a proxy dropped it or the sender is not GitLab")
         }
         switch name {
         case "Push Hook", "Tag Push Hook":
