@@ -67,7 +67,7 @@ enum Diagnosis {
 
     /// A signature header that is there but cannot be a signature: what it looks like, never what it holds.
     static func malformed(header: String, value: String, expected: String) -> HookFailure {
-        .unauthorized("malformed signature", reason: "\(header) is \(shape(of: value)), not \(expected)",
+        .unauthorized("malformed signature", reason: "\(header) is \(shape(of: value)); expected \(expected)",
                       hints: ["a proxy that truncates or rewrites long headers, or a sender of another kind, would do this"])
     }
 
@@ -99,12 +99,8 @@ enum Diagnosis {
         alternatives: [(token: String, hint: String)] = []
     ) -> HookFailure {
         let cause = "\(header) matches none of the \(candidates(key))"
-        var readings = alternatives
-        let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed != token {
-            readings.insert((trimmed, "\(header) matches once the spaces or line breaks around it are removed; remove them from the \(setting) in \(source)'s settings"), at: 0)
-        }
-        for reading in readings where !reading.token.isEmpty && TokenCheck.matches(reading.token, key: key) {
+        // (Spaces around a header value never arrive: HTTP parsing trims them.)
+        for reading in alternatives where !reading.token.isEmpty && TokenCheck.matches(reading.token, key: key) {
             return .unauthorized(message, reason: cause, hints: ["the secret is right: " + reading.hint])
         }
         return .unauthorized(message, reason: cause, hints: keyHints(key) + [wrongSecret(source: source, setting: setting)])
@@ -193,10 +189,10 @@ enum Diagnosis {
         "otherwise the \(setting) set in \(source) differs from the key file: paste the key file's content into it again (hookgate keygen writes keys without a final newline); hookgate cannot tell a wrong secret from a body re-indented or re-encoded on the way (JSON that is not valid UTF-8, or was reformatted, still parses)"
     }
 
-    /// "the configured key", or "2 candidate keys" when there are several (key files, newline variants).
+    /// The endpoint's keys and how many candidates were tried (key files, newline variants).
     static func candidates(_ key: EndpointKey) -> String {
         let count = key.candidates.count
-        return count == 1 ? "1 configured key" : "\(count) candidate keys (each key file as stored and without a final newline)"
+        return count == 1 ? "endpoint's keys (1 candidate)" : "endpoint's keys (\(count) candidates: each key file as stored, and without its final newline)"
     }
 
     /// A header value fit for a log line: printable ASCII, at most 40 characters.

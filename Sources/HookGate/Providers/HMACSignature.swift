@@ -50,7 +50,7 @@ struct HMACSignature {
         if let equals = value.firstIndex(of: "=") {
             let named = value[..<equals].lowercased()
             guard let algorithm = Algorithm(rawValue: named) else {
-                throw .unauthorized("malformed signature", reason: "\(header) names the algorithm \(Diagnosis.printable(named)), which it never carries; expected \(expected)",
+                throw .unauthorized("malformed signature", reason: "\(header) names the algorithm \(Diagnosis.printable(named)), which hookgate does not accept; expected \(expected)",
                                     hints: ["a sender of another kind, or a proxy that rewrites the header, would do this"])
             }
             guard algorithms.contains(algorithm) else {
