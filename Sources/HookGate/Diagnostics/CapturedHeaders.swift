@@ -25,12 +25,16 @@ public struct CapturedHeaders: Sendable {
     public static func parse(_ text: String, file: String) throws(CaptureError) -> CapturedHeaders {
         var captured = CapturedHeaders()
         var lastName: HTTPField.Name?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            if let first = line.first, "*<{}".contains(first) { continue }
+            // curl -v: `*` notes, `<` response lines, `{ [n bytes data]` markers.
+            if line == "*" || line == "<" || line.hasPrefix("* ") || line.hasPrefix("< ") || line.hasPrefix("{ [") || line.hasPrefix("} [") { continue }
             if line.hasPrefix(">") { line = line.dropFirst().drop { $0 == " " } }
-            if line.allSatisfy(\.isWhitespace) { continue }
+            if line.allSatisfy(\.isWhitespace) {
+                lastName = nil
+                continue
+            }
             // A folded continuation of the previous header (obsolete, but some copies wrap long values).
             if let first = line.first, first == " " || first == "\t", let name = lastName, let previous = captured.fields[name] {
                 captured.fields[name] = previous + " " + line.trimmingCharacters(in: .whitespaces)
