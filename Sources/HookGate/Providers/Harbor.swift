@@ -17,10 +17,11 @@ struct Harbor: Provider {
         }
         guard TokenCheck.matches(token, key: key) else {
             var readings: [(token: String, hint: String)] = []
-            if let space = token.firstIndex(of: " ") {
-                let scheme = token[..<space]
+            // `Secret <key>`, `Bearer <key>`: a scheme word before the key (only a short word is shown).
+            if let space = token.firstIndex(of: " "), case let scheme = token[..<space], (1...10).contains(scheme.count),
+               scheme.allSatisfy({ $0.isASCII && $0.isLetter }) {
                 readings.append((String(token[token.index(after: space)...]).trimmingCharacters(in: .whitespaces),
-                                 "Authorization matches once its `\(Diagnosis.printable(String(scheme))) ` scheme is removed (Harbor 1.9 and 1.10 send `Secret <Auth Header>`); hookgate compares the whole header, so put the whole value, scheme included, in the key file (the URL changes with it)"))
+                                 "Authorization matches once its `\(scheme) ` scheme is removed (Harbor 1.9 and 1.10 send `Secret <Auth Header>`); hookgate compares the whole header, so put the whole value, scheme included, in the key file (the URL changes with it)"))
             }
             throw Diagnosis.tokenMismatch(header: "Authorization", token: token, key: key, source: "Harbor",
                                           message: "invalid Authorization header", setting: "policy's Auth Header", alternatives: readings)
