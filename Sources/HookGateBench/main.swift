@@ -56,7 +56,7 @@ for benchCase in cases {
         FileHandle.standardError.write(Data("missing fixture \(benchCase.file)\n".utf8))
         exit(1)
     }
-    let endpoint = Endpoint(source: benchCase.source, keyPath: "bench.key", key: EndpointKey(key), registryHost: benchCase.registryHost, notify: [Action(.log)])
+    let endpoint = Endpoint(source: benchCase.source, keyPaths: ["bench.key"], key: EndpointKey(key), registryHost: benchCase.registryHost, notify: [Action(.log)])
     let provider = ProviderFactory.make(for: endpoint, googleKeys: keys)
     var fields = HTTPFields()
     for (name, value) in benchCase.headers(body) { fields[HTTPField.Name(name)!] = value }

@@ -22,6 +22,6 @@ struct Endpoints: ParsableCommand {
         var base = baseURL ?? ""
         while base.hasSuffix("/") { base.removeLast() }
         printTable(header: ["SOURCE", "NAME", "KEY FILE", "URL"],
-                   rows: config.endpoints.map { [$0.source.rawValue, $0.name, $0.keyPath, base + $0.path] })
+                   rows: config.endpoints.map { [$0.source.rawValue, $0.name, $0.keyPaths.joined(separator: ","), base + $0.path] })
     }
 }

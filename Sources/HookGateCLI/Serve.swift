@@ -34,13 +34,25 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Where the pod's service-account token, CA and namespace are mounted.", valueName: "dir"))
     var serviceAccountDir: String = KubeConnection.serviceAccountDirectory
 
+    @Option(help: ArgumentHelp("How often to look for changes to the config, its key and template files: 2s, 500ms; 0 only reloads on SIGHUP.", valueName: "duration"))
+    var reload: String = "2s"
+
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
     @Option(help: "Least severe log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
+    /// `--reload` as a duration; nil (SIGHUP only) for 0.
+    private var reloadInterval: Duration? {
+        guard let interval = DurationText.parse(reload), interval > .zero else { return nil }
+        return interval
+    }
+
     func validate() throws {
+        guard DurationText.parse(reload) != nil else {
+            throw ValidationError("--reload \(reload) is not a duration (for example 2s, 500ms, or 0 for SIGHUP only)")
+        }
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen \(listen) is not [host]:port (for example :8080 or 127.0.0.1:8080)")
         }
@@ -57,7 +69,7 @@ struct Serve: AsyncParsableCommand {
             logger.warning("\(warning.message)", metadata: ["config.file": "\(warning.file)", "config.line": "\(warning.line.map(String.init) ?? "-")", "config.fix": "\(warning.fix ?? "")"])
         }
         for endpoint in config.endpoints {
-            logger.info("endpoint \(endpoint.source.rawValue) using key \(endpoint.keyPath) at \(endpoint.path)",
+            logger.info("endpoint \(endpoint.source.rawValue) using key\(endpoint.keyPaths.count == 1 ? "" : "s") \(endpoint.keyPaths.joined(separator: ", ")) at \(endpoint.path)",
                         metadata: ["hook.endpoint": "\(endpoint.name)", "hook.source": "\(endpoint.source.rawValue)", "hook.path": "\(endpoint.path)"])
         }
 
@@ -68,23 +80,18 @@ struct Serve: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
-        var kube: KubeClient?
-        if config.needsKubernetes {
-            do {
-                if let connection = try KubeConnection.resolve(kubeconfig: kubeconfig, serviceAccountDirectory: serviceAccountDir) {
-                    kube = try KubeClient(connection: connection)
-                    logger.info("Kubernetes API \(connection.server) via \(connection.origin)", metadata: ["kube.namespace": "\(connection.namespace)"])
-                }
-            } catch {
-                printError("\(error)")
-                throw ExitCode(1)
-            }
+        let kubeconfig = kubeconfig, serviceAccountDir = serviceAccountDir
+        let kube = KubeAccess {
+            guard let connection = try KubeConnection.resolve(kubeconfig: kubeconfig, serviceAccountDirectory: serviceAccountDir) else { return nil }
+            let client = try KubeClient(connection: connection)
+            logger.info("Kubernetes API \(connection.server) via \(connection.origin)", metadata: ["kube.namespace": "\(connection.namespace)"])
+            return client
         }
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let app = try buildApplication(
                 config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, kube: kube, store: store,
-                metrics: registry, logger: logger,
+                metrics: registry, logger: logger, reload: reloadInterval.map { ReloadOptions(interval: $0) } ?? ReloadOptions(interval: .zero),
                 onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
             try await app.runService()
         } catch let error as ConfigError {
@@ -99,9 +106,9 @@ struct Serve: AsyncParsableCommand {
         await shutdown(client, kube, store)
     }
 
-    private func shutdown(_ client: HTTPClient, _ kube: KubeClient?, _ store: DeliveryStore) async {
+    private func shutdown(_ client: HTTPClient, _ kube: KubeAccess, _ store: DeliveryStore) async {
         try? await client.shutdown()
-        try? await kube?.shutdown()
+        await kube.shutdown()
         await store.close()
     }
 }

@@ -65,7 +65,7 @@ struct Verify: AsyncParsableCommand {
         }
         if let sentTo, endpoint != nil {
             switch Result(catching: { () throws(EndpointLookupError) in try config.endpoint(identifiedBy: sentTo) }) {
-            case .success(let other) where other.fingerprint != chosen.fingerprint:
+            case .success(let other) where other.urlSegment != chosen.urlSegment:
                 notes.append("the capture was sent to endpoint \(other.name), not \(chosen.name)")
             case .failure:
                 notes.append("the capture was sent to a /hook/ URL that no endpoint of this config has; the server would answer 404 (is the provider's URL out of date?)")

@@ -1,6 +1,9 @@
+import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import HookGate
 import HookGateTestSupport
+import Logging
 import Testing
 
 /// Writes `files` (name → content) into a fresh folder and loads `config.yaml` from it.
@@ -151,5 +154,61 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
     @Test func keysNeverShowInDescriptions() {
         let key = EndpointKey("topsecret")
         #expect(!"\(key)".contains("topsecret"))
+    }
+
+    @Test func idAndKeyPathsMakeAStableURLThatAnyKeyVerifies() async throws {
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            endpoints:
+              - {name: app, id: org-app, source: GitHub, keyPaths: [old.key, new.key], notify: [log]}
+              - {name: plain, source: GitHub, keyPaths: [new.key, old.key], notify: [log]}
+            """, files: ["old.key": "old-secret", "new.key": "new-secret\n"])
+        #expect(config.endpoints[0].path == "/hook/org-app")
+        #expect(config.endpoints[0].key.fileCount == 2)
+        // Without `id`, the URL is flux-recv's: the first key file's fingerprint.
+        #expect(config.endpoints[1].path == "/hook/" + Python.sha256Hex(Data("new-secret\n".utf8)))
+        #expect(config.warnings.contains { $0.message.contains("`endpoints[1].keyPaths` without `id`") })
+        #expect(config.warnings.contains { $0.file.hasSuffix("new.key") && $0.message.contains("ends with a newline") })
+        #expect(config.files.count == 3)
+
+        let body = Data(#"{"zen":"rotate"}"#.utf8)
+        let provider = ProviderFactory.make(for: config.endpoints[0], googleKeys: GoogleKeyStore(client: .shared, logger: Logger(label: "test")))
+        func verify(signedWith key: String) async -> Bool {
+            let request = WebhookRequest(
+                headers: [HTTPField.Name("X-GitHub-Event")!: "ping", HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: key, body: body)],
+                body: body)
+            do {
+                try await provider.verify(request)
+                return true
+            } catch {
+                return false
+            }
+        }
+        for key in ["old-secret", "new-secret", "new-secret\n"] {
+            #expect(await verify(signedWith: key), "signed with \(key.debugDescription)")
+        }
+        #expect(await !verify(signedWith: "another-secret"))
+    }
+
+    @Test func idAndKeyPathsMistakes() {
+        let found = problems("""
+            hookgateVersion: 1
+            endpoints:
+              - {name: a, source: GitHub, keyPath: k1, keyPaths: [k2]}
+              - {name: b, source: GitHub, keyPaths: []}
+              - {name: c, source: GitHub, keyPaths: [k1, k1]}
+              - {name: d, id: "has/slash", source: GitHub, keyPath: k1}
+              - {name: e, id: registry, source: DockerHub, keyPath: k2}
+              - {name: f, id: shared, source: GitHub, keyPath: k1}
+              - {name: g, id: shared, source: GitLab, keyPath: k2}
+            """, files: ["k1": "one", "k2": "two"])
+        let text = found.map(\.description)
+        #expect(text.count == 6, "\(text)")
+        #expect(text.contains { $0.contains(":3: `endpoints[0].keyPath` and `keyPaths` are both set") })
+        #expect(text.contains { $0.contains(":4: `endpoints[1].keyPaths` must be a list of one or more key files") })
+        #expect(text.contains { $0.contains(":5: `endpoints[2].keyPaths` lists \"k1\" twice") })
+        #expect(text.contains { $0.contains(":6: `endpoints[3].id` \"has/slash\" cannot be a URL segment") })
+        #expect(text.contains { $0.contains(":7: `endpoints[4].id` is the only guard of a DockerHub endpoint") && $0.contains("openssl rand -hex 16") })
+        #expect(text.contains { $0.contains(":9: endpoints[6] has the same URL as the endpoint at line 8 (same `id`)") })
     }
 }

@@ -89,6 +89,50 @@ struct QueueHarness {
         }
     }
 
+    @Test func identicalRefreshNotificationsWaitingForARetryAreMerged() async throws {
+        let calls = Counter()
+        let flux = try await RecordingServer.start { _ in calls.next() == 1 ? RecordingServer.Reply(status: .serviceUnavailable) : RecordingServer.Reply() }
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", delivery: "{initialBackoff: 4s, maxBackoff: 4s}") { client, config, store in
+            _ = try await QueueHarness.push(client, config, branch: "main", delivery: "m-0")
+            // The first attempt failed; the row waits about 2-4 s for its retry.
+            try await waitUntil { (try await store.list(states: [.pending], limit: 10).first?.attempts ?? 0) == 1 }
+            for index in 1...4 {
+                #expect(try await QueueHarness.push(client, config, branch: "main", delivery: "m-\(index)").1 == "queued")
+            }
+            _ = try await QueueHarness.push(client, config, branch: "dev", delivery: "d-0")
+            #expect(try await store.list(states: [.pending], limit: 10).count == 2)
+
+            try await waitUntil(timeout: .seconds(15)) { try await store.counts()[.delivered] == 2 }
+            #expect(QueueHarness.branches(await flux.requests) == ["main", "main", "dev"])
+            let target = "flux-api \(flux.baseURL)/api/flux/v11/notify"
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"hookgate_notifications_merged_total{target="\#(target)"} 4"#))
+        }
+    }
+
+    @Test func notificationsWithoutAMergeKeyOrDueNowAreNeverMerged() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
+        func row(_ mergeKey: String?) -> NewDelivery {
+            NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: nil, target: "t", notifier: "n", events: [event], mergeKey: mergeKey)
+        }
+        // A PipelineRun-style notification (no key) is never merged, even while one waits for a retry.
+        let first = try #require(try await store.enqueue([row(nil)], dedupeKey: nil, window: .seconds(60)))
+        try await store.reschedule(first[0].id, attempts: 1, next: Date().addingTimeInterval(60), error: "down")
+        #expect(try await store.enqueue([row(nil)], dedupeKey: nil, window: .seconds(60))?.map(\.merged) == [false])
+        // A refresh that is due now may be in flight: a new one is queued behind it, not merged.
+        let due = try #require(try await store.enqueue([row("k")], dedupeKey: nil, window: .seconds(60)))
+        #expect(try await store.enqueue([row("k")], dedupeKey: nil, window: .seconds(60))?.map(\.merged) == [false])
+        // Once it waits for a retry, the next identical one is merged into the oldest waiting.
+        try await store.reschedule(due[0].id, attempts: 1, next: Date().addingTimeInterval(60), error: "down")
+        #expect(try await store.enqueue([row("k"), row("other")], dedupeKey: nil, window: .seconds(60)) == [
+            Enqueued(id: due[0].id, merged: true), Enqueued(id: due[0].id + 2, merged: false)])
+        await store.close()
+    }
+
     @Test func downstreamDownForAWhile() async throws {
         let probe = try await RecordingServer.start()
         let port = probe.port

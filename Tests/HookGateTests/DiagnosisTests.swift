@@ -22,7 +22,7 @@ func refusal(
 
 /// What `hookgate verify` and the server's log say: the provider's refusal plus the sender hints.
 func explanation(_ source: Source, key: String, headers: [String: String], body: Data, notify: [Action] = [Action(.log)]) async -> RequestExplanation {
-    let endpoint = Endpoint(name: "test", source: source, keyPath: "test.key", key: EndpointKey(key), notify: notify)
+    let endpoint = Endpoint(name: "test", source: source, keyPaths: ["test.key"], key: EndpointKey(key), notify: notify)
     var fields = HTTPFields()
     for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
     return await RequestExplanation.explain(
@@ -58,7 +58,7 @@ func expectNoSecrets(_ failure: HookFailure?, key: String, expected: [String], s
         let failure = try #require(await refusal(.gitHub, key: Self.key, headers: github(body, signedWith: "another secret"), body: body))
         #expect(failure.status == .unauthorized)
         #expect(failure.message == "invalid signature")
-        #expect(failure.cause == "X-Hub-Signature-256 (HMAC-SHA256) over the \(body.count)-byte body is valid for none of the endpoint's keys (1 candidate)")
+        #expect(failure.cause == "X-Hub-Signature-256 (HMAC-SHA256) over the \(body.count)-byte body is valid for none of the endpoint's keys (1 key file, 1 candidate)")
         #expect(failure.hints.last?.contains("paste the key file's content into it again") == true)
         #expect(failure.hints.last?.contains("cannot tell a wrong secret from a body re-indented or re-encoded") == true)
         #expect(!failure.hints.contains { $0.contains("secret is right") })
@@ -66,9 +66,21 @@ func expectNoSecrets(_ failure: HookFailure?, key: String, expected: [String], s
         expectNoSecrets(failure, key: Self.key, expected: [Python.hmacHex(key: Self.key, body: body)])
     }
 
+    /// With `keyPaths`, every key file is tried and counted.
+    @Test func everyKeyFileIsCounted() async {
+        let endpoint = Endpoint(name: "rotating", source: .gitHub, keyPaths: ["old.key", "new.key"],
+                                key: EndpointKey(files: [Array("old\n".utf8), Array("new".utf8)]), notify: [Action(.log)])
+        var fields = HTTPFields()
+        for (name, value) in github(body, signedWith: "neither") { fields[HTTPField.Name(name)!] = value }
+        let explained = await RequestExplanation.explain(
+            WebhookRequest(headers: fields, body: body), endpoint: endpoint, googleKeys: GoogleKeyStore(client: .shared, logger: Logger(label: "test")))
+        #expect(explained.verification?.cause.hasSuffix("valid for none of the endpoint's keys (2 key files, 3 candidates: each file as stored, and without its final newline)") == true)
+        #expect(explained.report.contains("key files old.key, new.key"))
+    }
+
     @Test func keyFileEndingInANewlineSaysBothWereTried() async throws {
         let failure = try #require(await refusal(.gitHub, key: Self.key + "\n", headers: github(body, signedWith: "another secret"), body: body))
-        #expect(failure.cause.hasSuffix("valid for none of the endpoint's keys (2 candidates: each key file as stored, and without its final newline)"))
+        #expect(failure.cause.hasSuffix("valid for none of the endpoint's keys (1 key file, 2 candidates: each file as stored, and without its final newline)"))
         #expect(failure.hints.contains("the key file ends in a newline; signatures made with and without it were both tried, so that newline is not the cause"))
         let spaced = try #require(await refusal(.gitHub, key: Self.key + " ", headers: github(body, signedWith: "another secret"), body: body))
         #expect(spaced.hints.contains { $0.contains("begins or ends with a space or tab") })
@@ -213,7 +225,7 @@ func expectNoSecrets(_ failure: HookFailure?, key: String, expected: [String], s
     @Test func tokensAndAuthSchemes() async throws {
         let gitlabBody = Fixtures.data("gitlab-push_hook.json")
         let wrong = try #require(await refusal(.gitLab, key: Self.key + "\n", headers: ["X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": "wrong"], body: gitlabBody))
-        #expect(wrong.cause == "X-Gitlab-Token matches none of the endpoint's keys (2 candidates: each key file as stored, and without its final newline)")
+        #expect(wrong.cause == "X-Gitlab-Token matches none of the endpoint's keys (1 key file, 2 candidates: each file as stored, and without its final newline)")
         #expect(wrong.hints.first == "the key file ends in a newline; signatures made with and without it were both tried, so that newline is not the cause")
         #expect(wrong.hints.last?.hasPrefix("otherwise the secret token set in GitLab differs from the key file") == true)
         expectNoSecrets(wrong, key: Self.key, expected: [])

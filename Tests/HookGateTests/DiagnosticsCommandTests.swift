@@ -71,7 +71,7 @@ import Testing
         try tampered.write(to: URL(fileURLWithPath: folder + "/tampered.json"))
         let bad = HookGateProcess.run(["verify", "--config", config, "--endpoint", "github", "--headers", headers, "--body", folder + "/tampered.json"])
         #expect(bad.status == 1)
-        #expect(bad.stdout.contains("result    NOT VERIFIED: X-Hub-Signature-256 (HMAC-SHA256) over the \(body.count)-byte body is valid for none of the endpoint's keys (1 candidate)"))
+        #expect(bad.stdout.contains("result    NOT VERIFIED: X-Hub-Signature-256 (HMAC-SHA256) over the \(body.count)-byte body is valid for none of the endpoint's keys (1 key file, 1 candidate)"))
         #expect(bad.stdout.contains("hint      otherwise the secret set in GitHub differs from the key file"))
         #expect(bad.stdout.contains("answer    401 invalid signature"))
         #expect(!bad.stdout.contains("event "))

@@ -30,8 +30,8 @@ import Yams
         try FileManager.default.copyItem(atPath: Self.folder + "/" + configName, toPath: scratch + "/" + configName)
         for file in files where file != configName { try "k-\(file)".write(toFile: scratch + "/" + file, atomically: true, encoding: .utf8) }
         let config = try ConfigLoader.load(path: scratch + "/" + configName)
-        for endpoint in config.endpoints {
-            #expect(files.contains((endpoint.keyPath as NSString).lastPathComponent), "the Secret lacks \(endpoint.keyPath)")
+        for keyPath in config.endpoints.flatMap(\.keyPaths) {
+            #expect(files.contains((keyPath as NSString).lastPathComponent), "the Secret lacks \(keyPath)")
         }
 
         // The sidecar mounts that Secret and points --config into the mount.

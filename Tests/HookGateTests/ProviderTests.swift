@@ -12,7 +12,7 @@ func receive(
     allowLegacySignature: Bool = false, requireSignature: Bool = false, registryHost: String? = nil, gcr: GoogleAuthSettings? = nil
 ) async throws(HookFailure) -> [HookEvent] {
     let endpoint = Endpoint(
-        source: source, keyPath: "test.key", key: EndpointKey(key), registryHost: registryHost,
+        source: source, keyPaths: ["test.key"], key: EndpointKey(key), registryHost: registryHost,
         allowLegacySignature: allowLegacySignature, requireSignature: requireSignature, gcr: gcr, notify: [Action(.log)])
     let provider = ProviderFactory.make(for: endpoint, googleKeys: GoogleKeyStore(client: .shared, logger: Logger(label: "test")))
     var fields = HTTPFields()

@@ -86,8 +86,12 @@ import Testing
             endpoints:
               - {name: gh, source: GitHub, keyPath: a.key}
               - {source: GitLab, keyPath: b.key}
-            """, files: ["a.key": "first key", "b.key": "second key"])
-        let github = config.endpoints[0], gitlab = config.endpoints[1]
+              - {name: stable, id: team-app-hook, source: Gitea, keyPaths: [c.key, d.key]}
+            """, files: ["a.key": "first key", "b.key": "second key", "c.key": "third key", "d.key": "fourth key"])
+        let github = config.endpoints[0], gitlab = config.endpoints[1], stable = config.endpoints[2]
+        #expect(try config.endpoint(identifiedBy: "/hook/team-app-hook").name == stable.name)
+        #expect(try config.endpoint(identifiedBy: "https://hooks.example.com/hook/team-app-hook").name == stable.name)
+        #expect(try config.endpoint(identifiedBy: String(stable.fingerprint.prefix(10))).name == stable.name)
         #expect(try config.endpoint(identifiedBy: "gh").fingerprint == github.fingerprint)
         #expect(try config.endpoint(identifiedBy: gitlab.name).fingerprint == gitlab.fingerprint)
         #expect(try config.endpoint(identifiedBy: gitlab.path).fingerprint == gitlab.fingerprint)

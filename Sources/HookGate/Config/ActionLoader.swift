@@ -115,6 +115,7 @@ enum ActionLoader {
         do {
             if let file = options.string("template") {
                 let path = file.hasPrefix("/") ? file : (folder as NSString).appendingPathComponent(file)
+                reader.files.append(path)
                 guard let data = FileManager.default.contents(atPath: path) else {
                     reader.problem("template file \"\(file)\" (\(path)) cannot be read", at: options["template"], fix: "the path is relative to the config file's folder")
                     return nil

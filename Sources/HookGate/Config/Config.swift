@@ -20,6 +20,8 @@ public struct Config: Sendable {
     public var endpoints: [Endpoint]
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
     public var warnings: [ConfigProblem]
+    /// Every file this config was built from: itself, then its key and template files.
+    public var files: [String]
 
     /// True when some action talks to Kubernetes, so hookgate needs a connection to it.
     public var needsKubernetes: Bool {
@@ -31,7 +33,7 @@ public struct Config: Sendable {
 
     public init(
         file: String, format: Format, api: String, limits: Limits, delivery: DeliverySettings = DeliverySettings(),
-        endpoints: [Endpoint], warnings: [ConfigProblem]
+        endpoints: [Endpoint], warnings: [ConfigProblem], files: [String]? = nil
     ) {
         self.file = file
         self.format = format
@@ -40,6 +42,8 @@ public struct Config: Sendable {
         self.delivery = delivery
         self.endpoints = endpoints
         self.warnings = warnings
+        var seen = Set<String>()
+        self.files = (files ?? [file] + endpoints.flatMap(\.keyPaths)).filter { seen.insert($0).inserted }
     }
 }
 

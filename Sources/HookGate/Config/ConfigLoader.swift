@@ -4,6 +4,9 @@ import Yams
 /// Reads a config file, validates all of it, reads every key file, and reports every problem at
 /// once. Nothing here binds a port or touches the network.
 public enum ConfigLoader {
+    /// The shortest `id` accepted for an endpoint whose URL is its only guard (128 bits as hex).
+    static let minimumUnguardedIDLength = 32
+
     /// The versions a config may declare, for error messages.
     static let versionHelp = "start the file with `hookgateVersion: 1` (hookgate's schema) or `fluxRecvVersion: 1` (a flux-recv config)"
 
@@ -78,21 +81,24 @@ public enum ConfigLoader {
             let path = "endpoints[\(index)]"
             guard let item = reader.object(node, path: path) else { continue }
             guard let endpoint = readEndpoint(item, format: format, api: api, folder: folder, reader: reader, warnings: &warnings) else { continue }
-            if let firstLine = seen[endpoint.fingerprint] {
+            if let firstLine = seen[endpoint.urlSegment] {
+                let why = endpoint.id != nil ? "same `id`" : "same key file content\(endpoint.registryHost == nil ? "" : " and registryHost")"
                 reader.problem(
-                    "\(path) has the same URL as the endpoint at line \(firstLine.map(String.init) ?? "?") (same key file content\(endpoint.registryHost == nil ? "" : " and registryHost"))",
-                    at: node, fix: "give each endpoint its own key (`hookgate keygen --out FILE`)")
+                    "\(path) has the same URL as the endpoint at line \(firstLine.map(String.init) ?? "?") (\(why))",
+                    at: node, fix: endpoint.id != nil ? "give each endpoint its own `id`" : "give each endpoint its own key (`hookgate keygen --out FILE`)")
                 continue
             }
-            seen[endpoint.fingerprint] = endpoint.line
+            seen[endpoint.urlSegment] = endpoint.line
             endpoints.append(endpoint)
         }
         let names = Dictionary(grouping: endpoints, by: \.name).filter { $0.value.count > 1 }
         for (name, group) in names {
             reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
         }
-        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems) }
-        return Config(file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings)
+        guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
+        return Config(
+            file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
+            files: [file] + reader.files)
     }
 
     private static func readVersion(_ object: YAMLObject) -> Config.Format? {
@@ -127,7 +133,7 @@ public enum ConfigLoader {
         let own = format == .hookgate
         item.rejectUnknownKeys(
             own
-                ? ["name", "source", "keyPath", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
+                ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
                 : ["source", "keyPath", "registryHost", "gcr"])
         var failed = false
         var source: Source?
@@ -140,10 +146,18 @@ public enum ConfigLoader {
             }
         }
         var key: EndpointKey?
-        var resolvedKeyPath = ""
-        if let keyPath = item.string("keyPath", required: true) {
-            resolvedKeyPath = keyPath.hasPrefix("/") ? keyPath : (folder as NSString).appendingPathComponent(keyPath)
-            key = readKey(resolvedKeyPath, configured: keyPath, at: item["keyPath"], reader: reader)
+        var keyPaths: [String] = []
+        var keysEndingInNewline: [String] = []
+        if let configured = readKeyPaths(item, own: own) {
+            var files: [[UInt8]] = []
+            for (path, node) in configured {
+                let resolved = path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path)
+                keyPaths.append(resolved)
+                guard let bytes = readKey(resolved, configured: path, at: node, reader: reader) else { continue }
+                files.append(bytes)
+                if EndpointKey(bytes).endsWithNewline { keysEndingInNewline.append(resolved) }
+            }
+            if files.count == configured.count { key = EndpointKey(files: files) }
         }
         let registryHost = item.string("registryHost")
         var gcr: GoogleAuthSettings?
@@ -161,6 +175,7 @@ public enum ConfigLoader {
         let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
         let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil
+        let id = own ? readID(item) : nil
         var mode = DeliveryMode.queued
         if own, let modeName = item.string("delivery") {
             if let parsed = DeliveryMode(rawValue: modeName) {
@@ -172,6 +187,11 @@ public enum ConfigLoader {
         }
         guard let source, let key, let notify, !failed else { return nil }
 
+        if let id, !source.verifiesSender(gcr: gcr, requireSignature: requireSignature), id.count < ConfigLoader.minimumUnguardedIDLength {
+            reader.problem(
+                "`\(item.qualified("id"))` is the only guard of a \(source.rawValue) endpoint (it cannot verify who sent a request), so it must be hard to guess; \"\(id)\" has \(id.count) characters",
+                at: item["id"], fix: "use at least \(ConfigLoader.minimumUnguardedIDLength) random characters (`openssl rand -hex 16`), or remove `id` to use the key's fingerprint")
+        }
         if gcr != nil, source != .googleContainerRegistry {
             reader.problem("`gcr` only applies to GoogleContainerRegistry endpoints", at: item["gcr"], fix: "remove `gcr` or change `source`")
         }
@@ -189,13 +209,18 @@ public enum ConfigLoader {
                 message: "GoogleContainerRegistry endpoint without `gcr.audience`: Pub/Sub pushes are not authenticated, the URL is the only guard",
                 fix: "enable push authentication on the subscription and set `gcr.audience`"))
         }
-        if key.endsWithNewline {
-            warnings.append(ConfigProblem(file: resolvedKeyPath, line: nil,
+        if own, id == nil, keyPaths.count > 1 {
+            warnings.append(ConfigProblem(file: reader.file, line: item["keyPaths"]?.mark?.line,
+                message: "`\(item.qualified("keyPaths"))` without `id`: the URL follows the first key file, so reordering or replacing it changes the URL",
+                fix: "set `id` so the URL stays the same through key rotations"))
+        }
+        for path in keysEndingInNewline {
+            warnings.append(ConfigProblem(file: path, line: nil,
                 message: "the key file ends with a newline; the URL uses the bytes as stored (as flux-recv did), and signatures made with or without that newline are accepted",
                 fix: "write keys without a final newline (`printf %s`, or `hookgate keygen --out FILE`)"))
         }
         return Endpoint(
-            name: name, source: source, keyPath: resolvedKeyPath, key: key, registryHost: registryHost,
+            name: name, id: id, source: source, keyPaths: keyPaths, key: key, registryHost: registryHost,
             allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
             delivery: mode, line: item.line)
     }
@@ -225,7 +250,8 @@ public enum ConfigLoader {
         return settings
     }
 
-    private static func readKey(_ path: String, configured: String, at node: Node?, reader: YAMLReader) -> EndpointKey? {
+    private static func readKey(_ path: String, configured: String, at node: Node?, reader: YAMLReader) -> [UInt8]? {
+        reader.files.append(path)
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read (permissions?)" : "it does not exist"
             reader.problem("key file \"\(configured)\" (\(path)): \(reason)", at: node,
@@ -236,7 +262,50 @@ public enum ConfigLoader {
             reader.problem("key file \"\(configured)\" (\(path)) is empty", at: node, fix: "put the shared secret in it (`hookgate keygen --out \(configured)`)")
             return nil
         }
-        return EndpointKey(Array(data))
+        return Array(data)
+    }
+
+    /// `keyPath: FILE`, or (hookgate's schema) `keyPaths: [FILE, …]`: the configured paths with their nodes.
+    private static func readKeyPaths(_ item: YAMLObject, own: Bool) -> [(String, Node)]? {
+        let reader = item.reader
+        switch (item["keyPath"], item["keyPaths"]) {
+        case (.some, .some):
+            reader.problem("`\(item.qualified("keyPath"))` and `keyPaths` are both set", at: item["keyPaths"], fix: "list every key file under `keyPaths`")
+            return nil
+        case (nil, let list?) where own:
+            guard let nodes = list.sequence, !nodes.isEmpty else {
+                reader.problem("`\(item.qualified("keyPaths"))` must be a list of one or more key files", at: list, fix: "for example `keyPaths: [current.key, next.key]`")
+                return nil
+            }
+            var paths: [(String, Node)] = []
+            for node in nodes {
+                guard let path = node.string, node.scalar != nil, !path.isEmpty else {
+                    reader.problem("`\(item.qualified("keyPaths"))` entries must be file names", at: node)
+                    return nil
+                }
+                if paths.contains(where: { $0.0 == path }) {
+                    reader.problem("`\(item.qualified("keyPaths"))` lists \"\(path)\" twice", at: node)
+                    return nil
+                }
+                paths.append((path, node))
+            }
+            return paths
+        default:
+            guard let path = item.string("keyPath", required: true), let node = item["keyPath"] else { return nil }
+            return [(path, node)]
+        }
+    }
+
+    /// `id:`: the endpoint's own URL segment.
+    private static func readID(_ item: YAMLObject) -> String? {
+        guard let id = item.string("id") else { return nil }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        guard (1...128).contains(id.count), id.allSatisfy(allowed.contains), id != ".", id != ".." else {
+            item.reader.problem("`\(item.qualified("id"))` \"\(id)\" cannot be a URL segment", at: item["id"],
+                fix: "use 1 to 128 letters, digits, `-`, `_`, `.` or `~`")
+            return nil
+        }
+        return id
     }
 
     private static func yamlProblem(_ error: YamlError, file: String) -> ConfigProblem {

@@ -29,9 +29,13 @@ public struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible
 /// Every problem found in a configuration, reported together.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
     public var problems: [ConfigProblem]
+    /// The files the refused config named (itself, keys, templates), so a reload can retry when
+    /// one of them changes, including one that does not exist yet.
+    public var files: [String]
 
-    public init(problems: [ConfigProblem]) {
+    public init(problems: [ConfigProblem], files: [String] = []) {
         self.problems = problems
+        self.files = files
     }
 
     public var description: String {

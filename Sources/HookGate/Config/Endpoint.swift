@@ -1,18 +1,20 @@
 import Crypto
 
 /// One configured webhook endpoint, resolved: its key read, its URL computed.
-public struct Endpoint: Sendable {
+public struct Endpoint: Sendable, Equatable {
     /// A short label for logs and metrics: `name` from the config, or the source and the first
     /// 8 hex digits of the fingerprint. Never the key, never the whole URL.
     public var name: String
     public var source: Source
-    /// The key file, resolved against the config file's folder.
-    public var keyPath: String
+    /// The key files, resolved against the config file's folder; a signature made with any verifies.
+    public var keyPaths: [String]
     public var key: EndpointKey
     /// For Nexus: the registry host its images live on (also part of the fingerprint).
     public var registryHost: String?
-    /// Lowercase hex SHA-256 of the key bytes as stored followed by `registryHost`.
+    /// Lowercase hex SHA-256 of the first key file's bytes as stored followed by `registryHost`.
     public var fingerprint: String
+    /// The URL segment the config sets (`id:`); nil: the fingerprint, as flux-recv had it.
+    public var id: String?
     /// Whether GitHub's SHA-1 `X-Hub-Signature` is accepted when `X-Hub-Signature-256` is absent.
     public var allowLegacySignature: Bool
     /// Whether a signature is required where the sender may omit it (Bitbucket Cloud).
@@ -25,18 +27,22 @@ public struct Endpoint: Sendable {
     /// Line of the endpoint in the config file.
     public var line: Int?
 
+    /// The last segment of the endpoint's URL: `id`, else the key's fingerprint.
+    public var urlSegment: String { id ?? fingerprint }
+
     /// The URL path a sender posts to.
-    public var path: String { "/hook/" + fingerprint }
+    public var path: String { "/hook/" + urlSegment }
 
     public init(
-        name: String? = nil, source: Source, keyPath: String, key: EndpointKey, registryHost: String? = nil,
+        name: String? = nil, id: String? = nil, source: Source, keyPaths: [String], key: EndpointKey, registryHost: String? = nil,
         allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil,
         notify: [Action], delivery: DeliveryMode = .queued, line: Int? = nil
     ) {
         let fingerprint = Endpoint.fingerprint(key: key, registryHost: registryHost)
-        self.name = name ?? "\(source.rawValue.lowercased())-\(fingerprint.prefix(8))"
+        self.name = name ?? "\(source.rawValue.lowercased())-\((id ?? fingerprint).prefix(8))"
+        self.id = id
         self.source = source
-        self.keyPath = keyPath
+        self.keyPaths = keyPaths
         self.key = key
         self.registryHost = registryHost
         self.fingerprint = fingerprint
@@ -48,7 +54,7 @@ public struct Endpoint: Sendable {
         self.line = line
     }
 
-    /// flux-recv's URL segment: SHA-256 over the key file's bytes as stored, then `registryHost`.
+    /// flux-recv's URL segment: SHA-256 over the (first) key file's bytes as stored, then `registryHost`.
     public static func fingerprint(key: EndpointKey, registryHost: String?) -> String {
         var hash = SHA256()
         hash.update(data: key.stored)
@@ -75,35 +81,52 @@ public struct GoogleAuthSettings: Sendable, Equatable {
     }
 }
 
-/// A shared secret read from a key file. Its description never shows the bytes.
-public struct EndpointKey: Sendable, CustomStringConvertible {
-    /// The key file's bytes exactly as stored (used for the fingerprint).
-    public let stored: [UInt8]
-    /// The keys a signature may have been made with: as stored, and without a final newline.
+/// The shared secrets read from an endpoint's key files. Its description never shows the bytes.
+public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
+    /// Each key file's bytes exactly as stored; the first one makes the fingerprint.
+    private let files: [[UInt8]]
+    /// The keys a signature may have been made with: each file as stored, and without a final newline.
     public let candidates: [SymmetricKey]
     /// The candidates as byte strings, for token comparisons.
     let candidateBytes: [[UInt8]]
 
-    public init(_ bytes: [UInt8]) {
-        stored = bytes
-        var variants = [bytes]
-        if bytes.last == UInt8(ascii: "\n") {
-            var trimmed = bytes.dropLast()
-            if trimmed.last == UInt8(ascii: "\r") { trimmed = trimmed.dropLast() }
-            variants.append(Array(trimmed))
+    /// - Parameter files: the contents of each key file, in the config's order; at least one.
+    public init(files: [[UInt8]]) {
+        precondition(!files.isEmpty, "an endpoint has at least one key file")
+        self.files = files
+        var variants: [[UInt8]] = []
+        for bytes in files {
+            variants.append(bytes)
+            if bytes.last == UInt8(ascii: "\n") {
+                var trimmed = bytes.dropLast()
+                if trimmed.last == UInt8(ascii: "\r") { trimmed = trimmed.dropLast() }
+                variants.append(Array(trimmed))
+            }
         }
         candidateBytes = variants
         candidates = variants.map { SymmetricKey(data: $0) }
+    }
+
+    public init(_ bytes: [UInt8]) {
+        self.init(files: [bytes])
     }
 
     public init(_ text: String) {
         self.init(Array(text.utf8))
     }
 
-    /// True when the file ends in a newline, a classic cause of "signature invalid".
-    public var endsWithNewline: Bool { candidateBytes.count > 1 }
+    /// The first key file's bytes as stored (the fingerprint's input).
+    public var stored: [UInt8] { files[0] }
 
-    public var description: String { "<redacted key, \(stored.count) bytes>" }
+    /// How many key files the endpoint has.
+    public var fileCount: Int { files.count }
+
+    /// True when a key file ends in a newline, a classic cause of "signature invalid".
+    public var endsWithNewline: Bool { candidateBytes.count > files.count }
+
+    public static func == (lhs: EndpointKey, rhs: EndpointKey) -> Bool { lhs.files == rhs.files }
+
+    public var description: String { "<redacted key, \(files.count) file\(files.count == 1 ? "" : "s")>" }
 }
 
 extension Sequence where Element == UInt8 {

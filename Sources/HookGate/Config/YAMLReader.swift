@@ -5,6 +5,8 @@ import Yams
 final class YAMLReader {
     let file: String
     private var found: [ConfigProblem] = []
+    /// Every file read besides the config (keys, templates), so a reload can watch them.
+    var files: [String] = []
 
     /// Every problem so far, in file order.
     var problems: [ConfigProblem] {

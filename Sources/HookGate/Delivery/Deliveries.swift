@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Metrics
 
 /// How a verified request's notifications were handled.
 public enum DispatchResult: Sendable, Equatable {
@@ -48,18 +49,26 @@ public struct Deliveries: Sendable {
         let notifiers = work.map(\.notifier)
         let rows = work.map {
             NewDelivery(endpoint: context.endpoint, source: context.source.rawValue, deliveryID: context.deliveryID,
-                        target: $0.notifier.target, notifier: $0.notifier.kind, events: $0.events)
+                        target: $0.notifier.target, notifier: $0.notifier.kind, events: $0.events,
+                        mergeKey: mode == .queued ? $0.notifier.mergeKey(for: $0.events) : nil)
         }
         switch mode {
         case .queued:
-            let ids: [Int]?
+            let enqueued: [Enqueued]?
             do {
-                ids = try await store.enqueue(rows, dedupeKey: dedupeKey, window: settings.duplicateWindow)
+                enqueued = try await store.enqueue(rows, dedupeKey: dedupeKey, window: settings.duplicateWindow)
             } catch {
                 throw .storage(error)
             }
-            guard ids != nil else { return .duplicate }
-            for notifier in notifiers { wake(notifier.target) }
+            guard let enqueued else { return .duplicate }
+            for (notifier, row) in zip(notifiers, enqueued) {
+                if row.merged {
+                    Counter(label: QueueMetrics.merged, dimensions: [("target", notifier.target)]).increment()
+                    context.logger.info("merged into a pending notification", metadata: ["queue.id": "\(row.id)", "queue.target": "\(notifier.target)"])
+                } else {
+                    wake(notifier.target)
+                }
+            }
             return .queued
         case .sync:
             do {

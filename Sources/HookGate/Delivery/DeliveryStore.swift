@@ -61,7 +61,8 @@ public actor DeliveryStore {
                     created_at REAL NOT NULL,
                     next_attempt_at REAL NOT NULL,
                     updated_at REAL NOT NULL,
-                    last_error TEXT
+                    last_error TEXT,
+                    merge_key TEXT
                 )
                 """,
                 "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, target, next_attempt_at, id)",
@@ -69,6 +70,11 @@ public actor DeliveryStore {
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
             ] {
                 _ = try await connection.query(statement, [])
+            }
+            // Queues made before notifications could be merged lack the column.
+            let columns = try await connection.query("PRAGMA table_info(deliveries)", []).compactMap { $0.column("name")?.string }
+            if !columns.contains("merge_key") {
+                _ = try await connection.query("ALTER TABLE deliveries ADD COLUMN merge_key TEXT", [])
             }
             return DeliveryStore(connection: connection, logger: logger)
         } catch {
@@ -83,23 +89,45 @@ public actor DeliveryStore {
     // MARK: Writes
 
     /// Queues `deliveries` in one durable transaction, unless `dedupeKey` was seen within `window`.
-    /// - Returns: the new rows' ids, or nil for a duplicate.
-    public func enqueue(_ deliveries: [NewDelivery], dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) -> [Int]? {
+    ///
+    /// A delivery with a merge key is merged into a pending one of the same target and key whose
+    /// next attempt is still ahead (more than ``mergeMargin`` away): that row is not being
+    /// delivered now, since the worker only takes rows that are due, so when it is delivered it
+    /// is after this delivery arrived, and its refresh covers both.
+    /// - Returns: for each delivery, the row that carries it; nil for a duplicate.
+    public func enqueue(_ deliveries: [NewDelivery], dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
         let rows = try encode(deliveries)
+        let mergeKeys = deliveries.map(\.mergeKey)
+        let targets = deliveries.map(\.target)
         return try await write { connection in
             if let dedupeKey, try await !Self.claim(dedupeKey, window: window, now: now, on: connection) { return nil }
-            var ids: [Int] = []
-            for row in rows {
+            var enqueued: [Enqueued] = []
+            for (index, row) in rows.enumerated() {
+                if let mergeKey = mergeKeys[index] {
+                    let pending = try await connection.query(
+                        "SELECT id FROM deliveries WHERE state = 'pending' AND target = ? AND next_attempt_at > ? AND merge_key = ? ORDER BY id LIMIT 1",
+                        [.text(targets[index]), .float(now.timeIntervalSince1970 + Self.mergeMargin.seconds), .text(mergeKey)])
+                    if let id = pending.first?.column("id")?.integer {
+                        enqueued.append(Enqueued(id: id, merged: true))
+                        continue
+                    }
+                }
                 let inserted = try await connection.query(
                     """
-                    INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?) RETURNING id
-                    """, row + [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970)])
-                ids.append(Int(inserted.first?.column("id")?.integer ?? 0))
+                    INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id
+                    """,
+                    row + [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970),
+                           mergeKeys[index].map(SQLiteData.text) ?? .null])
+                enqueued.append(Enqueued(id: Int(inserted.first?.column("id")?.integer ?? 0), merged: false))
             }
-            return ids
+            return enqueued
         }
     }
+
+    /// How far ahead a pending row's next attempt must be for a new delivery to merge into it,
+    /// so that a clock step cannot make a row being delivered look like one waiting.
+    static let mergeMargin: Duration = .seconds(1)
 
     /// Records a delivery made while the sender waited: delivered, or failed with its error.
     /// A success also claims `dedupeKey`, so a redelivery of the same webhook is a duplicate.

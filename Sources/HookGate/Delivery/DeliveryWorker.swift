@@ -11,7 +11,7 @@ import Synchronization
 /// whatever does not finish stays pending and is delivered on the next start.
 public final class DeliveryWorker: Service, Sendable {
     private let store: DeliveryStore
-    private let notifiers: [String: any Notifier]
+    private let notifiers: NotifierRegistry
     private let settings: DeliverySettings
     private let policy: RetryPolicy
     private let logger: Logger
@@ -25,7 +25,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// How often idle lanes look for work that arrived another way (`hookgate deliveries retry`).
     static let pollInterval: Duration = .seconds(1)
 
-    public init(store: DeliveryStore, notifiers: [String: any Notifier], settings: DeliverySettings, logger: Logger) {
+    public init(store: DeliveryStore, notifiers: NotifierRegistry, settings: DeliverySettings, logger: Logger) {
         self.store = store
         self.notifiers = notifiers
         self.settings = settings
@@ -72,7 +72,7 @@ public final class DeliveryWorker: Service, Sendable {
             var lastPrune = Date.distantPast
             while !isStopped {
                 let summary = (try? await store.pendingSummary()) ?? []
-                for target in Set(notifiers.keys).union(summary.map(\.target)) where !known.contains(target) {
+                for target in Set(notifiers.targets).union(summary.map(\.target)) where !known.contains(target) {
                     known.insert(target)
                     let wakeup = Wakeup()
                     lanes.withLock { $0[target] = wakeup }
@@ -118,7 +118,7 @@ public final class DeliveryWorker: Service, Sendable {
     /// after a failure that will be retried it starts no more of them (the target is probed, not
     /// flooded). Returns when the target should next be tried, if it failed.
     private func deliver(_ rows: [StoredDelivery], to target: String, logger: Logger) async -> Date? {
-        guard let notifier = notifiers[target] else {
+        guard let notifier = notifiers.notifier(for: target) else {
             for row in rows {
                 try? await store.markFailed(row.id, attempts: row.attempts, error: "the target \(target) is no longer configured")
                 Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
@@ -223,4 +223,6 @@ public enum QueueMetrics {
     public static let attempts = "hookgate_delivery_attempts_total"
     /// Notifications given up on, by `target`.
     public static let deadLetters = "hookgate_dead_letters_total"
+    /// Refresh notifications merged into an identical pending one, by `target`.
+    public static let merged = "hookgate_notifications_merged_total"
 }

@@ -10,14 +10,30 @@ public struct NewDelivery: Sendable {
     /// The notifier's ``Notifier/kind``.
     public var notifier: String
     public var events: [HookEvent]
+    /// The notifier's ``Notifier/mergeKey(for:)``: nil for a notification that is never merged.
+    public var mergeKey: String?
 
-    public init(endpoint: String, source: String, deliveryID: String?, target: String, notifier: String, events: [HookEvent]) {
+    public init(endpoint: String, source: String, deliveryID: String?, target: String, notifier: String, events: [HookEvent], mergeKey: String? = nil) {
         self.endpoint = endpoint
         self.source = source
         self.deliveryID = deliveryID
         self.target = target
         self.notifier = notifier
         self.events = events
+        self.mergeKey = mergeKey
+    }
+}
+
+/// A notification `enqueue` accepted: a new row, or merged into a pending one.
+public struct Enqueued: Sendable, Equatable {
+    /// The row that will deliver it.
+    public var id: Int
+    /// True when an identical pending refresh notification (not attempted since) carries it.
+    public var merged: Bool
+
+    public init(id: Int, merged: Bool) {
+        self.id = id
+        self.merged = merged
     }
 }
 

@@ -1,14 +1,17 @@
 import Foundation
 /// Finding an endpoint the way an operator names it, for `hookgate verify` and `hookgate send`.
 extension Config {
-    /// The endpoint `id` names: its `name`, its URL path `/hook/<hex>`, a URL ending in that path,
-    /// its fingerprint, or a unique prefix of at least 8 hex digits of it.
+    /// The endpoint `id` names: its `name`, its URL path `/hook/<segment>`, a URL ending in that
+    /// path, its URL segment (`id:` or fingerprint), or a unique prefix of at least 8 hex digits of
+    /// its fingerprint.
     public func endpoint(identifiedBy id: String) throws(EndpointLookupError) -> Endpoint {
         if let byName = endpoints.first(where: { $0.name == id }) { return byName }
-        var key = id.trimmingCharacters(in: .whitespaces)
-        if let range = key.range(of: "/hook/") { key = String(key[range.upperBound...]) }
-        key = String(key.prefix { $0 != "/" && $0 != "?" && $0 != "#" }).lowercased()
-        let matches = key.count >= 8 && key.allSatisfy(\.isHexDigit) ? endpoints.filter { $0.fingerprint.hasPrefix(key) } : []
+        var segment = id.trimmingCharacters(in: .whitespaces)
+        if let range = segment.range(of: "/hook/") { segment = String(segment[range.upperBound...]) }
+        segment = String(segment.prefix { $0 != "/" && $0 != "?" && $0 != "#" })
+        if let exact = endpoints.first(where: { $0.urlSegment == segment }) { return exact }
+        let hex = segment.lowercased()
+        let matches = hex.count >= 8 && hex.allSatisfy(\.isHexDigit) ? endpoints.filter { $0.fingerprint.hasPrefix(hex) } : []
         guard matches.count == 1 else {
             throw EndpointLookupError(id: id, ambiguous: matches.count > 1, known: endpoints.map { "\($0.name) (\($0.source.rawValue), \($0.path))" })
         }

@@ -85,7 +85,7 @@ public struct RequestExplanation: Sendable {
     /// The explanation for a terminal, one fact per line.
     public var report: String {
         var lines = [
-            "endpoint  \(endpoint.name) (\(endpoint.source.rawValue), key file \(endpoint.keyPath), \(endpoint.path))",
+            "endpoint  \(endpoint.name) (\(endpoint.source.rawValue), key file\(endpoint.keyPaths.count == 1 ? "" : "s") \(endpoint.keyPaths.joined(separator: ", ")), \(endpoint.path))",
             "checks    \(checks)",
             "body      \(bodyBytes) bytes",
         ]

@@ -35,6 +35,17 @@ public struct FluxAPINotifier: Notifier {
         }
     }
 
+    /// The Flux API is told "this repository or image changed; look now": the same change bodies
+    /// make the same calls.
+    public func mergeKey(for events: [HookEvent]) -> String? {
+        var bodies: [String] = []
+        for event in events {
+            guard let body = FluxChange.json(for: event), !bodies.contains(body) else { continue }
+            bodies.append(body)
+        }
+        return bodies.isEmpty ? nil : bodies.joined(separator: "\n")
+    }
+
     private func post(_ body: String) async throws(NotifyFailure) {
         var request = HTTPClientRequest(url: url)
         request.method = .POST

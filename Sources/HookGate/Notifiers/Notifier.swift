@@ -11,6 +11,16 @@ public protocol Notifier: Sendable {
 
     /// Delivers every notifiable event of one verified request.
     func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure)
+
+    /// For notifications that only ask for a refresh: a key equal for notifications that would
+    /// make the same calls. A queued notification with the same key that has not been attempted
+    /// since the new one arrived is merged with it (docs/delivery.md). Nil (the default): never
+    /// merged, for notifications that create something or carry details.
+    func mergeKey(for events: [HookEvent]) -> String?
+}
+
+extension Notifier {
+    public func mergeKey(for events: [HookEvent]) -> String? { nil }
 }
 
 /// Where the events came from, for logs and for notifiers that record it.

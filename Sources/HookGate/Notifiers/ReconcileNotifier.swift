@@ -35,6 +35,10 @@ public struct ReconcileNotifier: Notifier {
         self.client = client
     }
 
+    /// Every notification patches the same objects with "now", whatever the events: one pending
+    /// request to reconcile covers any number of pushes.
+    public func mergeKey(for events: [HookEvent]) -> String? { "reconcile" }
+
     public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
         let requestedAt = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
         let patch = Data(#"{"metadata":{"annotations":{"\#(Self.annotation)":"\#(requestedAt)"}}}"#.utf8)

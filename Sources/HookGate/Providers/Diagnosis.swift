@@ -189,10 +189,13 @@ enum Diagnosis {
         "otherwise the \(setting) set in \(source) differs from the key file: paste the key file's content into it again (hookgate keygen writes keys without a final newline); hookgate cannot tell a wrong secret from a body re-indented or re-encoded on the way (JSON that is not valid UTF-8, or was reformatted, still parses)"
     }
 
-    /// The endpoint's keys and how many candidates were tried (key files, newline variants).
+    /// The endpoint's keys: how many key files, and how many candidates were tried (newline variants).
     static func candidates(_ key: EndpointKey) -> String {
+        let files = "\(key.fileCount) key file\(key.fileCount == 1 ? "" : "s")"
         let count = key.candidates.count
-        return count == 1 ? "endpoint's keys (1 candidate)" : "endpoint's keys (\(count) candidates: each key file as stored, and without its final newline)"
+        return count == key.fileCount
+            ? "endpoint's keys (\(files), \(count) candidate\(count == 1 ? "" : "s"))"
+            : "endpoint's keys (\(files), \(count) candidates: each file as stored, and without its final newline)"
     }
 
     /// A header value fit for a log line: printable ASCII, at most 40 characters.

@@ -11,6 +11,19 @@ public enum Source: String, CaseIterable, Sendable, Codable {
     case nexus = "Nexus"
     case googleContainerRegistry = "GoogleContainerRegistry"
 
+    /// Whether requests from this source can be verified (signature, token or JWT), so that the
+    /// URL need not be secret. DockerHub and Quay sign nothing; Pub/Sub pushes are verified only
+    /// when the endpoint sets `gcr`; Bitbucket Cloud signs only when a secret is set, so only
+    /// `requireSignature` makes it a guard.
+    public func verifiesSender(gcr: GoogleAuthSettings?, requireSignature: Bool) -> Bool {
+        switch self {
+        case .gitHub, .gitLab, .bitbucketServer, .gitea, .harbor, .nexus: true
+        case .bitbucketCloud: requireSignature
+        case .dockerHub, .quay: false
+        case .googleContainerRegistry: gcr != nil
+        }
+    }
+
     /// Other names accepted in configs for the same provider.
     static let aliases: [String: Source] = [
         "forgejo": .gitea,

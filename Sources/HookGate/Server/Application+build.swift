@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+import ServiceLifecycle
 
 /// How the HTTP server listens and how long it waits.
 public struct ServerOptions: Sendable {
@@ -30,6 +31,21 @@ public struct ServerOptions: Sendable {
     }
 }
 
+/// How the served config follows its files (docs/reload.md).
+public struct ReloadOptions: Sendable {
+    /// How often the config and the files it names are read; zero: only on SIGHUP.
+    public var interval: Duration
+    /// Reload on SIGHUP.
+    public var trapHangup: Bool
+
+    public static let defaultInterval: Duration = .seconds(2)
+
+    public init(interval: Duration = ReloadOptions.defaultInterval, trapHangup: Bool = true) {
+        self.interval = interval
+        self.trapHangup = trapHangup
+    }
+}
+
 /// The composition root: the routes, the receiver built from `config`, the HTTP server.
 ///
 /// ```swift
@@ -39,19 +55,21 @@ public struct ServerOptions: Sendable {
 /// ```
 /// - Parameters:
 ///   - client: used for every outbound call but Kubernetes'; the caller shuts it down after the app stops.
-///   - kube: the Kubernetes client, needed by reconcile and create actions.
+///   - kube: the Kubernetes client, needed by reconcile and create actions (made when first needed).
 ///   - store: the durable queue; the app runs its delivery worker.
 ///   - metrics: the registry `/metrics` renders; nil serves no `/metrics`.
+///   - reload: follow changes to the config and its files; nil serves `config` until the end.
 ///   - onListening: called with the bound address once the server accepts connections.
 public func buildApplication(
     config: Config,
     options: ServerOptions,
     client: HTTPClient,
-    kube: KubeClient? = nil,
+    kube: KubeAccess = KubeAccess(client: nil),
     store: DeliveryStore,
     metrics: PrometheusCollectorRegistry?,
     logger: Logger,
     logNotifier: LogNotifier = LogNotifier(),
+    reload: ReloadOptions? = nil,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) throws(ConfigError) -> some ApplicationProtocol {
     let router = Router(context: BasicRequestContext.self)
@@ -64,19 +82,37 @@ public func buildApplication(
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
     }
+    let build: ConfigReloader.Build = { config throws(ConfigError) in
+        var kubeClient: KubeClient?
+        if config.needsKubernetes {
+            do {
+                kubeClient = try kube.client()
+            } catch {
+                throw ConfigError(problems: [ConfigProblem(
+                    file: config.file, line: nil, message: "reconcile and create actions need the Kubernetes API, and it cannot be reached: \(error)",
+                    fix: "fix the kubeconfig or the pod's service account")], files: config.files)
+            }
+        }
+        return try Receiver(
+            config: config, client: client, kube: kubeClient, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
+    }
+    let table = RouteTable(receiver: try build(config), config: config)
     router.get("/readyz") { _, _ in
         do {
             try await store.probe()
-            return HookController.reply(.ok, "ready")
+            return HookController.reply(.ok, table.readiness)
         } catch {
             return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
         }
     }
-    let receiver = try Receiver(
-        config: config, client: client, kube: kube, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
-    let worker = DeliveryWorker(store: store, notifiers: receiver.notifiers, settings: config.delivery, logger: logger)
+    let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: config.delivery, logger: logger)
     let deliveries = Deliveries(store: store, settings: config.delivery, wake: { worker.wake($0) })
-    HookController(receiver: receiver, deliveries: deliveries).addRoutes(to: router)
+    HookController(table: table, deliveries: deliveries).addRoutes(to: router)
+    var services: [any Service] = [worker]
+    if let reload {
+        services.append(ConfigReloader(
+            path: config.file, table: table, interval: reload.interval, trapHangup: reload.trapHangup, logger: logger, build: build))
+    }
 
     let host = options.listen.host
     return Application(
@@ -85,7 +121,7 @@ public func buildApplication(
             additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: options.requestReadTimeout)],
             idleTimeout: options.idleTimeout)),
         configuration: .init(address: .hostname(host, port: options.listen.port), serverName: nil),
-        services: [worker],
+        services: services,
         onServerRunning: { channel in
             await onListening(ListenAddress(host: host, port: channel.localAddress?.port ?? options.listen.port))
         },

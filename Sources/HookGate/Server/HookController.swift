@@ -2,12 +2,12 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Answers `POST /hook/<fingerprint>`: bounded body → verify → parse → dispatch → one-line answer.
+/// Answers `POST /hook/<segment>` (the endpoint's `id` or its key's fingerprint): bounded body → verify → parse → dispatch → one-line answer.
 struct HookController: Sendable {
-    let receiver: Receiver
+    let table: RouteTable
     let deliveries: Deliveries
 
-    static let path: RouterPath = "/hook/:fingerprint"
+    static let path: RouterPath = "/hook/:segment"
 
     func addRoutes(to router: Router<BasicRequestContext>) {
         router.post(Self.path) { request, context in
@@ -23,7 +23,8 @@ struct HookController: Sendable {
     }
 
     func handle(_ request: Request, context: BasicRequestContext) async -> Response {
-        guard let fingerprint = context.parameters.get("fingerprint"), let route = receiver.routes[fingerprint] else {
+        let receiver = table.receiver
+        guard let segment = context.parameters.get("segment"), let route = receiver.routes[segment] else {
             return Self.reply(.notFound, "not found")
         }
         let endpoint = route.endpoint

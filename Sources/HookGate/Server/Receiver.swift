@@ -66,7 +66,7 @@ public struct Receiver: Sendable {
                 }
                 steps.append(Step(notifier: notifier, rule: action.rule))
             }
-            routes[endpoint.fingerprint] = Route(
+            routes[endpoint.urlSegment] = Route(
                 endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps)
         }
         self.routes = routes
