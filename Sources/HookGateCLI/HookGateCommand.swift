@@ -12,9 +12,28 @@ struct HookGateCommand: AsyncParsableCommand {
               hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080
             """,
         version: HookGateVersion.current,
-        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self, DeliveriesCommand.self],
+        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self, DeliveriesCommand.self, Verify.self, Send.self],
         defaultSubcommand: Serve.self
     )
+
+    /// ArgumentParser's main, except that `verify` and `send`, which scripts call for a yes (0) or
+    /// no (1), exit 2 on a usage error rather than 64.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure, let name = CommandLine.arguments.dropFirst().first, ["verify", "send"].contains(name) {
+                printError(fullMessage(for: error))
+                exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// `--config`, shared by the commands that read one.

@@ -48,7 +48,8 @@ public final class DeliveryWorker: Service, Sendable {
             group.addTask {
                 guard (try? await gracefulShutdown()) != nil else { return }
                 self.stop()
-                try? await Task.sleep(for: self.settings.drainTimeout)
+                // Cancelled when the deliveries finished first: nothing was left in flight.
+                guard (try? await Task.sleep(for: self.settings.drainTimeout)) != nil else { return }
                 self.logger.warning("deliveries still in flight after the drain timeout; they will be retried on the next start")
             }
             await group.next()

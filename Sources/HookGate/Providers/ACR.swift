@@ -9,6 +9,11 @@ struct ACR: Provider {
     /// Nil: no token required.
     let token: TokenHeader?
 
+    var checks: String {
+        guard let token else { return "nothing (`token: false`): ACR signs nothing, so the unguessable URL is the only guard" }
+        return "\(token.header.rawName) equals `\(token.prefix)<key>` (a custom header of the webhook, compared in constant time; the body is not signed)"
+    }
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let token else { return }
         let name = token.header.rawName

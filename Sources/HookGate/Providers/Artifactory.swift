@@ -11,6 +11,8 @@ struct Artifactory: Provider {
 
     static let auth = HTTPField.Name("X-JFrog-Event-Auth")!
 
+    let checks = "X-JFrog-Event-Auth equals the endpoint's key, or is the hex HMAC-SHA256 of the body made with it (signing mode); constant time"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let value = request.header(Self.auth), !value.isEmpty else {
             throw .unauthorized("missing X-JFrog-Event-Auth header", reason: "no X-JFrog-Event-Auth header; set the webhook's secret to the key file's content")

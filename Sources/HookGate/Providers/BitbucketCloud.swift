@@ -9,19 +9,25 @@ struct BitbucketCloud: Provider {
 
     static let requestUUID = HTTPField.Name("X-Request-UUID")!
 
+    var checks: String {
+        "X-Hub-Signature: sha256= HMAC of the raw body with the endpoint's key"
+            + (requireSignature ? " (required)" : " when present (unsigned requests pass: set requireSignature: true to refuse them)")
+    }
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
-        guard let header = request.header(.xHubSignature) else {
-            if requireSignature {
-                throw .unauthorized("missing signature", reason: "no X-Hub-Signature header and this endpoint has `requireSignature: true`; set the webhook's secret in Bitbucket")
-            }
-            return
+        guard request.header(.xHubSignature) != nil || !requireSignature else {
+            throw Diagnosis.missingHeader(
+                ["X-Hub-Signature"], source: "BitbucketCloud", request: request, message: "missing signature",
+                fix: "Bitbucket Cloud signs only when the webhook has a secret, and this endpoint has `requireSignature: true`: set the webhook's secret to the key file's content")
         }
-        try HMACSignature.verify(prefixed: header, named: "X-Hub-Signature", body: request.body, key: key)
+        guard let header = request.header(.xHubSignature) else { return }
+        try HMACSignature.verify(prefixed: header, header: "X-Hub-Signature", request: request, key: key, source: "BitbucketCloud",
+                                 fix: "set the webhook's secret to the key file's content")
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(.xEventKey), !name.isEmpty else {
-            throw .badRequest("missing X-Event-Key header")
+            throw .badRequest("missing X-Event-Key header", reason: "no X-Event-Key header; Bitbucket sends it with every delivery, so a proxy dropped it or the sender is not Bitbucket")
         }
         guard name == "repo:push" else { return [HookEvent(name: name, kind: .other)] }
         let payload = try Payload.decode(PushPayload.self, from: request.body, event: "Bitbucket Cloud repo:push")

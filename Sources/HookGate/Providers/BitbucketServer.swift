@@ -7,16 +7,19 @@ struct BitbucketServer: Provider {
 
     static let ping = "diagnostics:ping"
 
+    let checks = "X-Hub-Signature: HMAC of the raw body with the endpoint's key, the algorithm named by its prefix (sha256= by default); an unsigned diagnostics:ping passes"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         let signature = request.header(.xHubSignature)
         // "Test connection" may arrive unsigned; it is answered and notifies nothing.
         if signature == nil, request.header(.xEventKey) == Self.ping { return }
-        try HMACSignature.verify(prefixed: signature, named: "X-Hub-Signature", body: request.body, key: key)
+        try HMACSignature.verify(prefixed: signature, header: "X-Hub-Signature", request: request, key: key, source: "BitbucketServer",
+                                 fix: "Bitbucket Server signs only when the webhook has a secret: set the webhook's secret to the key file's content")
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(.xEventKey), !name.isEmpty else {
-            throw .badRequest("missing X-Event-Key header")
+            throw .badRequest("missing X-Event-Key header", reason: "no X-Event-Key header; Bitbucket Server sends it with every delivery, so a proxy dropped it or the sender is not Bitbucket Server")
         }
         switch name {
         case Self.ping:

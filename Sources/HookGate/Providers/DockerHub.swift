@@ -2,6 +2,8 @@ import Foundation
 
 /// Docker Hub: no signature exists; the secret URL is the only guard.
 struct DockerHub: Provider {
+    let checks = "nothing: Docker Hub signs nothing, so the unguessable URL is the only guard"
+
     func verify(_ request: WebhookRequest) {}
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {

@@ -6,6 +6,8 @@ import Foundation
 struct Generic: Provider {
     static let eventName = "trigger"
 
+    let checks = "nothing: the unguessable URL is the only guard"
+
     func verify(_ request: WebhookRequest) {}
 
     func parse(_ request: WebhookRequest) -> [HookEvent] {

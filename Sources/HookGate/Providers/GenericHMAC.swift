@@ -9,6 +9,8 @@ struct GenericHMAC: Provider {
     let key: EndpointKey
     let format: SignatureFormat
 
+    var checks: String { "\(format.header.rawName) holds \(format.expected) of the body made with the endpoint's key" }
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         let name = format.header.rawName
         guard let value = request.header(format.header), !value.isEmpty else {
@@ -17,7 +19,7 @@ struct GenericHMAC: Provider {
         guard let signature = Self.signature(value, format: format) else {
             throw .unauthorized("malformed signature", reason: "\(name) is not \(format.expected)")
         }
-        try signature.check(body: request.body, key: key, header: name)
+        try signature.check(request.body, header: name, request: request, key: key, source: "GenericHMAC", accepts: [])
     }
 
     func parse(_ request: WebhookRequest) -> [HookEvent] {

@@ -10,27 +10,55 @@ struct GitHub: Provider {
     static let event = HTTPField.Name("X-GitHub-Event")!
     static let delivery = HTTPField.Name("X-GitHub-Delivery")!
 
+    var checks: String {
+        "X-Hub-Signature-256: HMAC-SHA256 of the raw body (JSON or form-encoded) with the endpoint's key"
+            + (allowLegacySignature ? "; without it, the legacy X-Hub-Signature (sha1=, sha256= or sha512=)" : "")
+    }
+
+    static let mediaTypes = ["application/json", "application/x-www-form-urlencoded"]
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         if let modern = request.header(.xHubSignature256) {
-            guard modern.lowercased().hasPrefix("sha256="), let signature = HMACSignature(prefixed: modern) else {
-                throw .unauthorized("malformed signature", reason: "X-Hub-Signature-256 is not `sha256=` followed by 64 hex digits")
-            }
-            try signature.check(body: request.body, key: key, header: "X-Hub-Signature-256")
+            let signature = try HMACSignature.parse(prefixed: modern, header: "X-Hub-Signature-256", accepting: [.sha256])
+            try check(signature, header: "X-Hub-Signature-256", request)
             return
         }
         guard let legacy = request.header(.xHubSignature) else {
-            throw .unauthorized("missing signature", reason: "neither X-Hub-Signature-256 nor X-Hub-Signature was sent; set the webhook's secret to the key file's content")
+            throw Diagnosis.missingHeader(
+                ["X-Hub-Signature-256"], source: "GitHub", request: request, message: "missing signature",
+                fix: "GitHub signs only when the webhook has a secret: set the webhook's secret to the key file's content")
         }
         guard allowLegacySignature else {
-            throw .unauthorized("SHA-256 signature required",
-                reason: "only the legacy X-Hub-Signature (\(legacy.prefix(while: { $0 != "=" }))) arrived and this endpoint requires X-Hub-Signature-256; set `allowLegacySignature: true` to accept it")
+            let named = HMACSignature(prefixed: legacy).map { $0.algorithm.rawValue } ?? "a malformed value"
+            throw .unauthorized(
+                "SHA-256 signature required",
+                reason: "only the legacy X-Hub-Signature (\(named)) arrived, and this endpoint requires X-Hub-Signature-256",
+                hints: ["GitHub sends X-Hub-Signature-256 with every signed delivery, so something in between (a proxy, an old GitHub Enterprise Server) dropped it",
+                        "to accept the legacy header, set `allowLegacySignature: true` on this endpoint"])
         }
-        try HMACSignature.verify(prefixed: legacy, named: "X-Hub-Signature", body: request.body, key: key)
+        try check(HMACSignature.parse(prefixed: legacy, header: "X-Hub-Signature"), header: "X-Hub-Signature", request)
+    }
+
+    /// GitHub signs the raw body in both content types. In form mode, a match over the JSON inside
+    /// `payload=` means a Gitea-style sender.
+    private func check(_ signature: HMACSignature, header: String, _ request: WebhookRequest) throws(HookFailure) {
+        var alternatives: [Diagnosis.Alternative] = []
+        var notes: [String] = []
+        if request.mediaType == "application/x-www-form-urlencoded" {
+            if let json = try? Payload.formPayload(request.body) {
+                alternatives.append(Diagnosis.Alternative(
+                    bytes: json,
+                    hint: "the signature matches the JSON inside `payload=`, which is how Gitea, Forgejo and Gogs sign form deliveries; set `source: Gitea`, or send application/json"))
+            }
+            notes.append("the webhook sends application/x-www-form-urlencoded: GitHub signs the form exactly as sent, so a proxy that decodes or re-encodes forms breaks the signature; application/json avoids that")
+        }
+        try signature.check(request.body, header: header, request: request, key: key, source: "GitHub", accepts: Self.mediaTypes,
+                            alternatives: alternatives, notes: notes)
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(Self.event), !name.isEmpty else {
-            throw .badRequest("missing X-GitHub-Event header")
+            throw .badRequest("missing X-GitHub-Event header", reason: "no X-GitHub-Event header; GitHub sends it with every delivery, so a proxy dropped it or the sender is not GitHub")
         }
         switch name {
         case "ping":

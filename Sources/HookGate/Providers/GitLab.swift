@@ -22,10 +22,21 @@ struct GitLab: Provider {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let eventUUID = HTTPField.Name("X-Gitlab-Event-UUID")!
 
+    /// Every key, for the hints of a refused token.
+    let key: EndpointKey
+
     init(key: EndpointKey, tolerance: Duration = StandardWebhookSignature.defaultTolerance, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.key = key
         signingKeys = StandardWebhookSecret.keys(in: key)
         tokens = key.candidateBytes.filter { !StandardWebhookSecret.isSecret($0) }
         signature = StandardWebhookSignature(keys: signingKeys, tolerance: tolerance, now: now)
+    }
+
+    var checks: String {
+        signingKeys.isEmpty
+            ? "X-Gitlab-Token equals the endpoint's key (compared in constant time; the body is not signed)"
+            : "webhook-signature: HMAC-SHA256 over webhook-id.webhook-timestamp.body with the signing token (whsec_…), within the timestamp tolerance"
+                + (tokens.isEmpty ? "" : "; or X-Gitlab-Token equals one of the other keys")
     }
 
     func verify(_ request: WebhookRequest) throws(HookFailure) {
@@ -43,20 +54,22 @@ struct GitLab: Provider {
                 throw .unauthorized("missing signature",
                     reason: "no webhook-signature header, and this endpoint's key is a signing token (whsec_…); set the hook's signing token to the key file's content")
             }
-            throw .unauthorized("missing token", reason: "no X-Gitlab-Token header; set the webhook's secret token to the key file's content")
+            throw Diagnosis.missingHeader(
+                ["X-Gitlab-Token"], source: "GitLab", request: request, message: "missing token",
+                fix: "GitLab sends the token only when the webhook has one: set the webhook's secret token to the key file's content")
         }
         guard !tokens.isEmpty else {
             throw .unauthorized("signature required",
                 reason: "only X-Gitlab-Token arrived, and this endpoint's key is a signing token (whsec_…), which is never accepted as a plain token; set the hook's signing token to the key file's content so GitLab signs each request")
         }
         guard TokenCheck.matches(token, candidates: tokens) else {
-            throw .unauthorized("invalid token", reason: "X-Gitlab-Token does not match the configured key")
+            throw Diagnosis.tokenMismatch(header: "X-Gitlab-Token", token: token, key: key, source: "GitLab", message: "invalid token", setting: "secret token")
         }
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(Self.event), !name.isEmpty else {
-            throw .badRequest("missing X-Gitlab-Event header")
+            throw .badRequest("missing X-Gitlab-Event header", reason: "no X-Gitlab-Event header; GitLab sends it with every delivery, so a proxy dropped it or the sender is not GitLab")
         }
         switch name {
         case "Push Hook", "Tag Push Hook":

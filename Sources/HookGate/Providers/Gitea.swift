@@ -10,20 +10,27 @@ struct Gitea: Provider {
     static let events = ["X-Forgejo-Event", "X-Gitea-Event", "X-Gogs-Event", "X-GitHub-Event"].map { HTTPField.Name($0)! }
     static let deliveries = ["X-Forgejo-Delivery", "X-Gitea-Delivery", "X-Gogs-Delivery", "X-GitHub-Delivery"].map { HTTPField.Name($0)! }
 
+    let checks = "X-Forgejo-Signature, X-Gitea-Signature or X-Gogs-Signature: hex HMAC-SHA256 of the JSON document (the body, or in form mode the JSON inside payload=) with the endpoint's key"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let name = Self.signatures.first(where: { request.header($0) != nil }), let header = request.header(name) else {
-            throw .unauthorized("missing signature", reason: "none of X-Forgejo-Signature, X-Gitea-Signature, X-Gogs-Signature was sent; set the webhook's secret to the key file's content")
+            throw Diagnosis.missingHeader(
+                Self.signatures.map(\.rawName), source: "Gitea", request: request, message: "missing signature",
+                fix: "Gitea, Forgejo and Gogs sign only when the webhook has a secret (Gitea before 1.9 never does): set the webhook's secret to the key file's content")
         }
-        guard let signature = HMACSignature(algorithm: .sha256, hex: header) else {
-            throw .unauthorized("malformed signature", reason: "\(name) is not 64 hex digits")
-        }
+        let signature = try HMACSignature.parse(hex: header, algorithm: .sha256, header: name.rawName)
         let json = try GitHub.json(of: request)
-        try signature.check(body: json, key: key, header: name.rawName)
+        let form = request.mediaType == "application/x-www-form-urlencoded"
+        let alternatives = form ? [Diagnosis.Alternative(
+            bytes: request.body,
+            hint: "the signature matches the whole form body, which is how GitHub signs form deliveries, not Gitea; set `source: GitHub`, or send application/json")] : []
+        try signature.check(json, signedName: form ? "JSON inside `payload=`" : "body", header: name.rawName, request: request, key: key,
+                            source: "Gitea", accepts: GitHub.mediaTypes, alternatives: alternatives)
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = Self.events.lazy.compactMap({ request.header($0) }).first, !name.isEmpty else {
-            throw .badRequest("missing X-Gitea-Event header")
+            throw .badRequest("missing X-Gitea-Event header", reason: "none of X-Forgejo-Event, X-Gitea-Event, X-Gogs-Event, X-GitHub-Event arrived; Gitea sends them with every delivery, so a proxy dropped them or the sender is not Gitea")
         }
         guard name == "push" else { return [HookEvent(name: name, kind: .other)] }
         let push = try Payload.decode(GitHub.PushPayload.self, from: try GitHub.json(of: request), event: "Gitea push")

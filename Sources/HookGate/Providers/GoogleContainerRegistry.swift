@@ -8,22 +8,34 @@ struct GoogleContainerRegistry: Provider {
     let auth: GoogleAuthSettings?
     let keys: GoogleKeyStore
 
+    var checks: String {
+        guard let auth else { return "nothing: without gcr.audience, Pub/Sub pushes are not authenticated and the unguessable URL is the only guard" }
+        return "the Authorization: Bearer token: RS256 signature by Google's keys (fetched from \(auth.keysURL)), issuer, audience \(auth.audience), expiry"
+            + (auth.email.map { ", service account \($0)" } ?? "")
+    }
+
     func verify(_ request: WebhookRequest) async throws(HookFailure) {
         guard let auth else { return }
         guard let header = request.header(.authorization), header.lowercased().hasPrefix("bearer ") else {
-            throw .unauthorized("missing bearer token", reason: "no `Authorization: Bearer` header; enable authentication on the Pub/Sub push subscription")
+            if request.header(.authorization) != nil {
+                throw .unauthorized("missing bearer token", reason: "Authorization arrived without the `Bearer ` scheme",
+                                    hints: ["Pub/Sub sends `Authorization: Bearer <token>`; something in between replaced the header"])
+            }
+            throw Diagnosis.missingHeader(
+                ["Authorization"], source: "GoogleContainerRegistry", request: request, message: "missing bearer token",
+                fix: "enable authentication on the Pub/Sub push subscription (a service account, and the audience set in gcr.audience)")
         }
         let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         do throws(JWTError) {
             let jwt = try JWT(token)
-            guard jwt.algorithm == "RS256" else { throw JWTError("the token's algorithm is \(jwt.algorithm), not RS256") }
+            guard jwt.algorithm == "RS256" else { throw JWTError("the token's algorithm is \(Diagnosis.printable(jwt.algorithm)), not RS256") }
             let key = try await keys.key(id: jwt.keyID, from: auth.keysURL)
-            guard jwt.isSigned(by: key) else { throw JWTError("the token's signature does not match Google's key \(jwt.keyID ?? "?")") }
+            guard jwt.isSigned(by: key) else { throw JWTError("the token's signature does not match Google's key \(Diagnosis.printable(jwt.keyID ?? "?"))") }
             try jwt.claims.check(audience: auth.audience, email: auth.email, now: Date())
         } catch where error.isTransient {
-            throw HookFailure(status: .serviceUnavailable, message: "cannot verify the token right now", reason: error.description)
+            throw HookFailure(status: .serviceUnavailable, message: "cannot verify the token right now", reason: error.description, hints: error.hints)
         } catch {
-            throw .unauthorized("invalid bearer token", reason: error.description)
+            throw .unauthorized("invalid bearer token", reason: error.description, hints: error.hints)
         }
     }
 

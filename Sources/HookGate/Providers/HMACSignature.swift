@@ -47,21 +47,55 @@ struct HMACSignature {
         return valid
     }
 
-    /// Verifies a `sha…=<hex>` header, with failures phrased for the operator.
-    static func verify(prefixed header: String?, named name: String, body: Data, key: EndpointKey) throws(HookFailure) {
-        guard let header, !header.isEmpty else {
-            throw .unauthorized("missing signature", reason: "no \(name) header; is a secret set in the webhook's settings?")
+    /// Parses a `sha…=<hex>` header whose prefix must name one of `algorithms`; a refusal says what
+    /// arrived instead (the algorithm named, how many digits), never the digits.
+    static func parse(prefixed value: String, header: String, accepting algorithms: [Algorithm] = Algorithm.allCases) throws(HookFailure) -> HMACSignature {
+        let expected = algorithms.count == 1
+            ? "`\(algorithms[0].rawValue)=` followed by \(algorithms[0].macLength * 2) hex digits"
+            : "`sha1=`, `sha256=` or `sha512=` followed by a hex digest of the right length"
+        if let equals = value.firstIndex(of: "=") {
+            let named = value[..<equals].lowercased()
+            guard let algorithm = Algorithm(rawValue: named) else {
+                throw .unauthorized("malformed signature", reason: "\(header) names the algorithm \(Diagnosis.printable(named)), which hookgate does not accept; expected \(expected)",
+                                    hints: ["a sender of another kind, or a proxy that rewrites the header, would do this"])
+            }
+            guard algorithms.contains(algorithm) else {
+                throw .unauthorized("malformed signature", reason: "\(header) names \(algorithm.rawValue); this header must carry \(expected)")
+            }
         }
-        guard let signature = HMACSignature(prefixed: header) else {
-            throw .unauthorized("malformed signature", reason: "\(name) is not `sha1=`, `sha256=` or `sha512=` followed by a hex digest of the right length")
+        guard let signature = HMACSignature(prefixed: value), algorithms.contains(signature.algorithm) else {
+            throw Diagnosis.malformed(header: header, value: value, expected: expected)
         }
-        try signature.check(body: body, key: key, header: name)
+        return signature
     }
 
-    func check(body: Data, key: EndpointKey, header name: String) throws(HookFailure) {
-        guard isValid(for: body, keys: key.candidates) else {
-            throw .unauthorized("invalid signature", reason: "\(name) (\(algorithm.rawValue)) does not match the \(body.count)-byte body for the configured key")
+    /// Parses a bare hex digest made with a known algorithm (Gitea, Nexus).
+    static func parse(hex value: String, algorithm: Algorithm, header: String) throws(HookFailure) -> HMACSignature {
+        guard let signature = HMACSignature(algorithm: algorithm, hex: value) else {
+            throw Diagnosis.malformed(header: header, value: value, expected: "\(algorithm.macLength * 2) hex digits (HMAC-\(algorithm.rawValue.uppercased()))")
         }
+        return signature
+    }
+
+    /// Verifies a `sha…=<hex>` header over the raw body, with failures phrased for the operator.
+    static func verify(prefixed value: String?, header: String, request: WebhookRequest, key: EndpointKey, source: String, fix: String) throws(HookFailure) {
+        guard let value, !value.isEmpty else {
+            throw Diagnosis.missingHeader([header], source: source, request: request, message: "missing signature", fix: fix)
+        }
+        try parse(prefixed: value, header: header).check(request.body, header: header, request: request, key: key, source: source)
+    }
+
+    /// Checks the signature over `signed` with every candidate key; a mismatch is explained by
+    /// ``Diagnosis/signatureMismatch(header:algorithm:signed:signedName:key:request:source:accepts:alternatives:notes:verifies:)``.
+    func check(
+        _ signed: Data, signedName: String = "body", header: String, request: WebhookRequest, key: EndpointKey, source: String,
+        accepts: [String] = ["application/json"], alternatives: [Diagnosis.Alternative] = [], notes: [String] = []
+    ) throws(HookFailure) {
+        guard !isValid(for: signed, keys: key.candidates) else { return }
+        throw Diagnosis.signatureMismatch(
+            header: header, algorithm: "HMAC-" + algorithm.rawValue.uppercased(), signed: signed, signedName: signedName, key: key,
+            request: request, source: source, accepts: accepts, alternatives: alternatives, notes: notes,
+            verifies: { isValid(for: $0, keys: key.candidates) })
     }
 }
 

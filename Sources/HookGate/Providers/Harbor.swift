@@ -7,12 +7,24 @@ struct Harbor: Provider {
 
     static let pushTypes: Set<String> = ["pushImage", "PUSH_ARTIFACT"]
 
+    let checks = "Authorization equals the endpoint's key (the policy's Auth Header, compared in constant time; the body is not signed)"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let token = request.header(.authorization) else {
-            throw .unauthorized("missing Authorization header", reason: "no Authorization header; set the policy's Auth Header to the key file's content")
+            throw Diagnosis.missingHeader(
+                ["Authorization"], source: "Harbor", request: request, message: "missing Authorization header",
+                fix: "Harbor sends the policy's Auth Header as Authorization only when it is set: set it to the key file's content")
         }
         guard TokenCheck.matches(token, key: key) else {
-            throw .unauthorized("invalid Authorization header", reason: "Authorization does not match the configured key")
+            var readings: [(token: String, hint: String)] = []
+            // `Secret <key>`, `Bearer <key>`: a scheme word before the key (only a short word is shown).
+            if let space = token.firstIndex(of: " "), case let scheme = token[..<space], (1...10).contains(scheme.count),
+               scheme.allSatisfy({ $0.isASCII && $0.isLetter }) {
+                readings.append((String(token[token.index(after: space)...]).trimmingCharacters(in: .whitespaces),
+                                 "Authorization matches once its `\(scheme) ` scheme is removed (Harbor 1.9 and 1.10 send `Secret <Auth Header>`); hookgate compares the whole header, so put the whole value, scheme included, in the key file (the URL changes with it)"))
+            }
+            throw Diagnosis.tokenMismatch(header: "Authorization", token: token, key: key, source: "Harbor",
+                                          message: "invalid Authorization header", setting: "policy's Auth Header", alternatives: readings)
         }
     }
 

@@ -7,9 +7,12 @@ struct JWTError: Error, CustomStringConvertible {
     var description: String
     /// True when the token could not be checked (Google's keys unreachable), not found wrong.
     var isTransient = false
-    init(_ description: String, isTransient: Bool = false) {
+    /// What to do about it, for the operator (``HookFailure/hints``).
+    var hints: [String] = []
+    init(_ description: String, isTransient: Bool = false, hints: [String] = []) {
         self.description = description
         self.isTransient = isTransient
+        self.hints = hints
     }
 }
 
@@ -88,8 +91,15 @@ struct JWT {
 
         func check(audience: String, email expectedEmail: String?, now: Date) throws(JWTError) {
             guard let iss, Self.issuers.contains(iss) else { throw JWTError("the token's issuer \(iss ?? "(none)") is not Google") }
-            guard aud?.contains(audience) == true else { throw JWTError("the token's audience is not the configured gcr.audience") }
-            guard exp + Self.leeway > now.timeIntervalSince1970 else { throw JWTError("the token expired") }
+            guard aud?.contains(audience) == true else {
+                throw JWTError("the token's audience is not the configured gcr.audience", hints: [
+                    "Pub/Sub uses the push endpoint's URL as the audience unless the subscription names one: set gcr.audience to exactly what the subscription's authentication settings show"])
+            }
+            guard exp + Self.leeway > now.timeIntervalSince1970 else {
+                let minutes = Int((now.timeIntervalSince1970 - exp) / 60)
+                throw JWTError("the token expired \(minutes < 1 ? "under a minute" : minutes < 120 ? "\(minutes) min" : "\(minutes / 60) h") ago", hints: [
+                    "Pub/Sub tokens live an hour, so a captured request cannot be verified later; a fresh one failing means this host's clock is off (check NTP)"])
+            }
             if let expectedEmail {
                 guard email == expectedEmail else { throw JWTError("the token was issued to \(email ?? "(no email)"), not \(expectedEmail)") }
                 guard email_verified == true else { throw JWTError("the token's email is not verified") }

@@ -12,19 +12,21 @@ struct Nexus: Provider {
     static let delivery = HTTPField.Name("X-Nexus-Webhook-Delivery")!
     static let component = "rm:repository:component"
 
+    let checks = "X-Nexus-Webhook-Signature: hex HMAC-SHA1 of the raw body with the endpoint's key"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let header = request.header(Self.signature), !header.isEmpty else {
-            throw .unauthorized("missing signature", reason: "no X-Nexus-Webhook-Signature header; set the webhook capability's secret key")
+            throw Diagnosis.missingHeader(
+                ["X-Nexus-Webhook-Signature"], source: "Nexus", request: request, message: "missing signature",
+                fix: "Nexus signs only when the webhook capability has a secret key: set it to the key file's content")
         }
-        guard let signature = HMACSignature(algorithm: .sha1, hex: header) else {
-            throw .unauthorized("malformed signature", reason: "X-Nexus-Webhook-Signature is not 40 hex digits (HMAC-SHA1)")
-        }
-        try signature.check(body: request.body, key: key, header: "X-Nexus-Webhook-Signature")
+        let signature = try HMACSignature.parse(hex: header, algorithm: .sha1, header: "X-Nexus-Webhook-Signature")
+        try signature.check(request.body, header: "X-Nexus-Webhook-Signature", request: request, key: key, source: "Nexus")
     }
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(Self.webhookID), !name.isEmpty else {
-            throw .badRequest("missing X-Nexus-Webhook-Id header")
+            throw .badRequest("missing X-Nexus-Webhook-Id header", reason: "no X-Nexus-Webhook-Id header; Nexus sends it with every delivery, so a proxy dropped it or the sender is not Nexus")
         }
         guard name == Self.component else { return [HookEvent(name: name, kind: .other)] }
         let payload = try Payload.decode(ComponentPayload.self, from: request.body, event: "Nexus \(name)")

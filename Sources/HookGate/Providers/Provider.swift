@@ -13,6 +13,9 @@ public protocol Provider: Sendable {
     /// `.other`, a test delivery `.ping`.
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent]
 
+    /// What ``verify(_:)`` checks, in one line, for `hookgate verify` (`X-Gitlab-Token equals the key` …).
+    var checks: String { get }
+
     /// The sender's id for this delivery (`X-GitHub-Delivery` …), for logs and duplicate checks.
     /// Read from headers only: it is asked before verification, so it never parses the body.
     func deliveryID(of request: WebhookRequest) -> String?

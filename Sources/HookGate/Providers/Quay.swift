@@ -2,6 +2,8 @@ import Foundation
 
 /// Quay: no signature exists; the secret URL is the only guard. One event per updated tag.
 struct Quay: Provider {
+    let checks = "nothing: Quay signs nothing, so the unguessable URL is the only guard"
+
     func verify(_ request: WebhookRequest) {}
 
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {

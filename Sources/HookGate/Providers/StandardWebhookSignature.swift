@@ -33,6 +33,13 @@ package struct StandardWebhookSignature: Sendable {
         self.now = now
     }
 
+    /// The `webhook-signature` value a sender puts on `body`: `v1,<base64 HMAC-SHA256>` of
+    /// `{id}.{timestamp}.{body}` with the decoded secret `key`.
+    package static func sign(id: String, timestamp: Int, body: Data, key: [UInt8]) -> String {
+        let content = Data("\(id).\(timestamp).".utf8) + body
+        return "v1," + Data(HMAC<SHA256>.authenticationCode(for: content, using: SymmetricKey(data: key))).base64EncodedString()
+    }
+
     /// Checks the signature over the raw body, then the timestamp; failures are 401s that say why.
     package func verify(_ request: WebhookRequest) throws(HookFailure) {
         guard let header = request.header(Self.signature), !header.isEmpty else {

@@ -10,6 +10,8 @@ struct StandardWebhooks: Provider {
     /// The event name when the payload gives none (or is not JSON).
     static let defaultName = "webhook"
 
+    let checks = "webhook-signature: a v1 HMAC-SHA256 over webhook-id.webhook-timestamp.body with the endpoint's whsec_ secret, and webhook-timestamp within the tolerance"
+
     func verify(_ request: WebhookRequest) throws(HookFailure) {
         try signature.verify(request)
     }

@@ -38,22 +38,31 @@ public struct HookFailure: Error, Sendable, Equatable {
     public var status: HTTPResponse.Status
     /// One line for the sender; never a key, an expected signature or the body.
     public var message: String
-    /// The longer explanation for the operator's log.
-    public var reason: String
+    /// What failed, for the operator: which header, which algorithm, how many keys, how many bytes.
+    public var cause: String
+    /// What to look at next, most telling first; each a clause the operator can act on
+    /// (see docs/troubleshooting.md). Never a key, an expected signature or the body.
+    public var hints: [String]
 
-    public init(status: HTTPResponse.Status, message: String, reason: String? = nil) {
+    /// The operator's log line: the cause, then every hint.
+    public var reason: String {
+        hints.isEmpty ? cause : ([cause] + hints).joined(separator: "; ")
+    }
+
+    public init(status: HTTPResponse.Status, message: String, reason: String? = nil, hints: [String] = []) {
         self.status = status
         self.message = message
-        self.reason = reason ?? message
+        self.cause = reason ?? message
+        self.hints = hints
     }
 
     /// Verification failed: 401.
-    public static func unauthorized(_ message: String, reason: String? = nil) -> HookFailure {
-        HookFailure(status: .unauthorized, message: message, reason: reason)
+    public static func unauthorized(_ message: String, reason: String? = nil, hints: [String] = []) -> HookFailure {
+        HookFailure(status: .unauthorized, message: message, reason: reason, hints: hints)
     }
 
     /// The request is malformed or not what this endpoint takes: 400.
-    public static func badRequest(_ message: String, reason: String? = nil) -> HookFailure {
-        HookFailure(status: .badRequest, message: message, reason: reason)
+    public static func badRequest(_ message: String, reason: String? = nil, hints: [String] = []) -> HookFailure {
+        HookFailure(status: .badRequest, message: message, reason: reason, hints: hints)
     }
 }

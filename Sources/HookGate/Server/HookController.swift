@@ -53,7 +53,8 @@ struct HookController: Sendable {
             try await route.provider.verify(webhook)
             events = try route.provider.parse(webhook)
         } catch {
-            return refuse(error, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, endpoint: endpoint, logger: logger)
+            let failure = Diagnosis.annotated(error, request: webhook, source: endpoint.source)
+            return refuse(failure, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, endpoint: endpoint, logger: logger)
         }
 
         let names = Set(events.map(\.name)).sorted().joined(separator: ",")
