@@ -36,7 +36,8 @@ struct Harness {
 
     /// Runs `test` with a live hookgate whose GitHub endpoint notifies `downstream`.
     static func withServer(
-        downstream: RecordingServer, extraYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
+        downstream: RecordingServer, extraYAML: String = "", topYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
+        limits: String = "",
         requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
         sink: LineSink = LineSink(), files: [String: String] = [:], kube: KubeClient? = nil,
         _ test: @Sendable (any TestClientProtocol, Config) async throws -> Void
@@ -44,7 +45,8 @@ struct Harness {
         let config = try loadConfig("""
             hookgateVersion: 1
             api: \(downstream.baseURL)/api/flux
-            limits: {maxBodySize: \(maxBody)}
+            limits: {maxBodySize: \(maxBody)\(limits.isEmpty ? "" : ", " + limits)}
+            \(topYAML)
             endpoints:
               - name: gh
                 source: GitHub

@@ -16,6 +16,8 @@ public struct Config: Sendable {
     /// The Flux v1 API base URL (`api`), used by endpoints that say nothing else.
     public var api: String
     public var limits: Limits
+    /// How the client of a request is told (`trustedProxies`), for endpoints with `allowFrom`.
+    public var clientAddresses = ClientAddressPolicy()
     public var delivery: DeliverySettings
     public var endpoints: [Endpoint]
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
@@ -51,11 +53,15 @@ public struct Config: Sendable {
 public struct Limits: Sendable, Equatable {
     /// Largest request body accepted; larger ones get 413. GitHub caps payloads at 25 MB.
     public var maxBodyBytes: Int
+    /// Webhook requests handled at once (from their head to their answer); more get 429.
+    public var maxConcurrentRequests: Int
 
     public static let defaultMaxBodyBytes = 25 * 1024 * 1024
+    public static let defaultMaxConcurrentRequests = 256
 
-    public init(maxBodyBytes: Int = Limits.defaultMaxBodyBytes) {
+    public init(maxBodyBytes: Int = Limits.defaultMaxBodyBytes, maxConcurrentRequests: Int = Limits.defaultMaxConcurrentRequests) {
         self.maxBodyBytes = maxBodyBytes
+        self.maxConcurrentRequests = maxConcurrentRequests
     }
 }
 

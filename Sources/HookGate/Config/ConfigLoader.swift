@@ -51,16 +51,19 @@ public enum ConfigLoader {
         }
         var limits = Limits()
         var delivery = DeliverySettings()
+        var trustedProxies: [AddressRange] = []
         switch format {
         case .fluxRecv:
             object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
         case .hookgate:
-            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery"])
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies"])
+            trustedProxies = AdmissionLoader.readTrustedProxies(object)
             if let deliveryObject = reader.object(object["delivery"], path: "delivery") {
                 delivery = readDelivery(deliveryObject)
             }
             if let limitsObject = reader.object(object["limits"], path: "limits") {
-                limitsObject.rejectUnknownKeys(["maxBodySize"])
+                limitsObject.rejectUnknownKeys(["maxBodySize", "maxConcurrentRequests"])
+                AdmissionLoader.readLimits(limitsObject, into: &limits)
                 if let size = limitsObject["maxBodySize"] {
                     if let bytes = ByteSize.parse(size.string ?? ""), bytes > 0 {
                         limits.maxBodyBytes = bytes
@@ -97,9 +100,11 @@ public enum ConfigLoader {
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
         warnings += SourceSettingsLoader.warnings(for: endpoints, delivery: delivery, file: file)
-        return Config(
+        var config = Config(
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
+        config.clientAddresses = ClientAddressPolicy(trustedProxies: trustedProxies)
+        return config
     }
 
     private static func readVersion(_ object: YAMLObject) -> Config.Format? {
@@ -135,7 +140,7 @@ public enum ConfigLoader {
         item.rejectUnknownKeys(
             own
                 ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
-                    + SourceSettingsLoader.keys
+                    + SourceSettingsLoader.keys + AdmissionLoader.endpointKeys
                 : ["source", "keyPath", "registryHost", "gcr"])
         var failed = false
         var source: Source?
@@ -221,6 +226,7 @@ public enum ConfigLoader {
             allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
             delivery: mode, line: item.line)
         guard SourceSettingsLoader.read(item, own: own, into: &endpoint, warnings: &warnings) else { return nil }
+        if own { AdmissionLoader.read(item, into: &endpoint) }
         if let id, !source.verifiesSender(of: endpoint), id.count < ConfigLoader.minimumUnguardedIDLength {
             reader.problem(
                 "`\(item.qualified("id"))` is the only guard of a \(source.rawValue) endpoint (it cannot verify who sent a request), so it must be hard to guess; \"\(id)\" has \(id.count) characters",

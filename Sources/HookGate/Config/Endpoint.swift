@@ -33,6 +33,10 @@ public struct Endpoint: Sendable, Equatable {
     public var signatureFormat = SignatureFormat()
     /// ACR: the header that must carry the key (`token`); nil when the URL is the only guard.
     public var tokenHeader: TokenHeader? = .bearer
+    /// The address blocks requests are taken from (`allowFrom`); nil: any.
+    public var allowFrom: [AddressRange]?
+    /// How many requests the endpoint takes (`rateLimit`); nil: no limit but the server's.
+    public var rateLimit: RateLimit?
 
     /// The last segment of the endpoint's URL: `id`, else the key's fingerprint.
     public var urlSegment: String { id ?? fingerprint }

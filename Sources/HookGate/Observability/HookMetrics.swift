@@ -35,4 +35,10 @@ public enum Outcome: String, Sendable {
     case tooLarge = "too_large"
     case downstreamError = "downstream_error"
     case downstreamTimeout = "downstream_timeout"
+    /// The client's address is not in the endpoint's `allowFrom`.
+    case forbidden
+    /// Over the endpoint's `rateLimit`.
+    case rateLimited = "rate_limited"
+    /// Over `limits.maxConcurrentRequests`.
+    case overloaded
 }

@@ -72,7 +72,7 @@ public func buildApplication(
     reload: ReloadOptions? = nil,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) throws(ConfigError) -> some ApplicationProtocol {
-    let router = Router(context: BasicRequestContext.self)
+    let router = Router(context: HookRequestContext.self)
     router.get("/health") { _, _ in HookController.reply(.ok, "OK") }
     if let metrics {
         router.get("/metrics") { _, _ in

@@ -39,6 +39,7 @@ struct ConfigChanges {
             if !what.isEmpty { lines.append("endpoint \(endpoint.name): " + what.joined(separator: "; ")) }
         }
         if old.limits != new.limits { lines.append("limits changed") }
+        if old.clientAddresses != new.clientAddresses { lines.append("trustedProxies changed") }
         deliveryChanged = old.delivery != new.delivery
     }
 }

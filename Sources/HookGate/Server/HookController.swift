@@ -2,14 +2,16 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Answers `POST /hook/<segment>` (the endpoint's `id` or its key's fingerprint): bounded body → verify → parse → dispatch → one-line answer.
+/// Answers `POST /hook/<segment>` (the endpoint's `id` or its key's fingerprint): admission →
+/// bounded body → verify → parse → dispatch → one-line answer.
 struct HookController: Sendable {
     let table: RouteTable
     let deliveries: Deliveries
+    let gate = ConcurrencyGate()
 
     static let path: RouterPath = "/hook/:segment"
 
-    func addRoutes(to router: Router<BasicRequestContext>) {
+    func addRoutes(to router: Router<HookRequestContext>) {
         router.post(Self.path) { request, context in
             await handle(request, context: context)
         }
@@ -22,7 +24,7 @@ struct HookController: Sendable {
         }
     }
 
-    func handle(_ request: Request, context: BasicRequestContext) async -> Response {
+    func handle(_ request: Request, context: HookRequestContext) async -> Response {
         let receiver = table.receiver
         guard let segment = context.parameters.get("segment"), let route = receiver.routes[segment] else {
             return Self.reply(.notFound, "not found")
@@ -32,12 +34,37 @@ struct HookController: Sendable {
         logger[metadataKey: "hook.endpoint"] = "\(endpoint.name)"
         logger[metadataKey: "hook.source"] = "\(endpoint.source.rawValue)"
 
+        if let allowed = endpoint.allowFrom {
+            let peer = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+            let client = receiver.clientAddresses.client(peer: peer, forwardedFor: request.headers[values: .xForwardedFor])
+            guard let client, allowed.contains(client) else {
+                let from = client.map { "\($0)" } ?? "an address that cannot be told"
+                return turnAway(.forbidden, "forbidden: this endpoint takes requests only from its allowFrom addresses, and this one came from \(from)",
+                                outcome: .forbidden, endpoint: endpoint, logger: logger)
+            }
+        }
+        guard gate.enter(limit: receiver.limits.maxConcurrentRequests) else {
+            return turnAway(.tooManyRequests, "too many requests at once; retry in a second", retryAfter: .seconds(1),
+                            outcome: .overloaded, endpoint: endpoint, logger: logger)
+        }
+        defer { gate.leave() }
+        if let bucket = route.bucket, let wait = bucket.take() {
+            return turnAway(.tooManyRequests, "too many requests to this endpoint (rateLimit: \(bucket.limit)); retry later", retryAfter: wait,
+                            outcome: .rateLimited, endpoint: endpoint, logger: logger)
+        }
+        return await process(request, route: route, limits: receiver.limits, logger: logger)
+    }
+
+    /// The request admitted: read the body, verify, parse, dispatch.
+    private func process(_ request: Request, route: Receiver.Route, limits: Limits, logger: Logger) async -> Response {
+        let endpoint = route.endpoint
+        var logger = logger
         let body: ByteBuffer
         do {
-            body = try await request.body.collect(upTo: receiver.limits.maxBodyBytes)
+            body = try await request.body.collect(upTo: limits.maxBodyBytes)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(receiver.limits.maxBodyBytes) bytes",
-                                      reason: "the body exceeds limits.maxBodySize (\(receiver.limits.maxBodyBytes) bytes)"),
+            return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(limits.maxBodyBytes) bytes",
+                                      reason: "the body exceeds limits.maxBodySize (\(limits.maxBodyBytes) bytes)"),
                           outcome: .tooLarge, endpoint: endpoint, logger: logger)
         } catch {
             logger.notice("could not read the request body", metadata: ["hook.reason": "\(error)"])
@@ -120,6 +147,20 @@ struct HookController: Sendable {
             logger.info("duplicate delivery; nothing notified")
             return Self.reply(.ok, "duplicate")
         }
+    }
+
+    /// Refuses a request before its body is read. Logged at debug level only: these answer floods.
+    private func turnAway(
+        _ status: HTTPResponse.Status, _ message: String, retryAfter: Duration? = nil, outcome: Outcome, endpoint: Endpoint, logger: Logger
+    ) -> Response {
+        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
+        logger.debug("turned a request away: \(message)", metadata: ["hook.status": "\(status.code)"])
+        var response = Self.reply(status, message)
+        if let retryAfter {
+            let seconds = retryAfter.components.seconds + (retryAfter.components.attoseconds > 0 ? 1 : 0)
+            response.headers[.retryAfter] = "\(max(1, seconds))"
+        }
+        return response
     }
 
     private func refuse(_ failure: HookFailure, outcome: Outcome, endpoint: Endpoint, logger: Logger) -> Response {

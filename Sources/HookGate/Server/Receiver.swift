@@ -15,10 +15,13 @@ public struct Receiver: Sendable {
         var endpoint: Endpoint
         var provider: any Provider
         var steps: [Step]
+        /// The endpoint's `rateLimit`, running; a reload starts it full again.
+        var bucket: TokenBucket?
     }
 
     let routes: [String: Route]
     let limits: Limits
+    let clientAddresses: ClientAddressPolicy
     /// Every notifier, by its target, for the delivery worker.
     public let notifiers: [String: any Notifier]
 
@@ -67,10 +70,12 @@ public struct Receiver: Sendable {
                 steps.append(Step(notifier: notifier, rule: action.rule))
             }
             routes[endpoint.urlSegment] = Route(
-                endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps)
+                endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps,
+                bucket: endpoint.rateLimit.map { TokenBucket($0) })
         }
         self.routes = routes
         self.limits = config.limits
+        self.clientAddresses = config.clientAddresses
         var byTarget: [String: any Notifier] = [:]
         for route in routes.values {
             for step in route.steps { byTarget[step.notifier.target] = step.notifier }
