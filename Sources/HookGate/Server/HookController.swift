@@ -65,10 +65,10 @@ struct HookController: Sendable {
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(limits.maxBodyBytes) bytes",
                                       reason: "the body exceeds limits.maxBodySize (\(limits.maxBodyBytes) bytes)"),
-                          outcome: .tooLarge, endpoint: endpoint, logger: logger)
+                          outcome: .tooLarge, route: route, logger: logger)
         } catch {
             logger.notice("could not read the request body", metadata: ["hook.reason": "\(error)"])
-            return refuse(.badRequest("cannot read the body"), outcome: .badRequest, endpoint: endpoint, logger: logger)
+            return refuse(.badRequest("cannot read the body"), outcome: .badRequest, route: route, logger: logger)
         }
 
         let webhook = WebhookRequest(headers: request.headers, body: Data(body.readableBytesView))
@@ -80,8 +80,9 @@ struct HookController: Sendable {
             try await route.provider.verify(webhook)
             events = try route.provider.parse(webhook)
         } catch {
-            let failure = Diagnosis.annotated(error, request: webhook, source: endpoint.source)
-            return refuse(failure, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, endpoint: endpoint, logger: logger)
+            return refuse(error, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, route: route, logger: logger) {
+                Diagnosis.annotated($0, request: webhook, source: endpoint.source)
+            }
         }
 
         let names = Set(events.map(\.name)).sorted().joined(separator: ",")
@@ -163,9 +164,19 @@ struct HookController: Sendable {
         return response
     }
 
-    private func refuse(_ failure: HookFailure, outcome: Outcome, endpoint: Endpoint, logger: Logger) -> Response {
+    /// Refuses a request, saying why in the log: every refusal is counted, but a flood of them is
+    /// logged at a few lines a second (``LogAllowance``), so `explain` (the hints) runs only for those.
+    private func refuse(
+        _ failure: HookFailure, outcome: Outcome, route: Receiver.Route, logger: Logger, explain: (HookFailure) -> HookFailure = { $0 }
+    ) -> Response {
+        let endpoint = route.endpoint
         HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
-        logger.warning("refused a webhook: \(failure.message)", metadata: ["hook.status": "\(failure.status.code)", "hook.reason": "\(failure.reason)"])
+        if let unlogged = route.refusalLog.take() {
+            let explained = explain(failure)
+            var metadata: Logger.Metadata = ["hook.status": "\(failure.status.code)", "hook.reason": "\(explained.reason)"]
+            if unlogged > 0 { metadata["hook.unlogged"] = "\(unlogged)" }
+            logger.warning("refused a webhook: \(failure.message)", metadata: metadata)
+        }
         return Self.reply(failure.status, failure.message)
     }
 

@@ -17,6 +17,8 @@ public struct Receiver: Sendable {
         var steps: [Step]
         /// The endpoint's `rateLimit`, running; a reload starts it full again.
         var bucket: TokenBucket?
+        /// How many refusals of this endpoint are logged (all are counted).
+        var refusalLog = LogAllowance()
     }
 
     let routes: [String: Route]
