@@ -70,6 +70,16 @@ struct AdmissionTests {
         #expect(bucket.take(now: start + .seconds(100)) != nil, "never more than the burst")
     }
 
+    @Test func refusalLogsAreCappedAndSayHowManyWereLeftOut() {
+        let start = ContinuousClock.now
+        let allowance = LogAllowance(burst: 3, per: .seconds(1), now: start)
+        #expect((0..<3).map { _ in allowance.take(now: start) } == [0, 0, 0])
+        #expect((0..<5).map { _ in allowance.take(now: start) } == [nil, nil, nil, nil, nil])
+        #expect(allowance.take(now: start + .seconds(1)) == 5, "the next line written says five were left out")
+        #expect(allowance.take(now: start + .seconds(1)) == nil)
+        #expect(allowance.take(now: start + .seconds(2)) == 1)
+    }
+
     @Test func concurrencyGateCounts() {
         let gate = ConcurrencyGate()
         #expect(gate.enter(limit: 2))

@@ -8,8 +8,8 @@ final class LogAllowance: Sendable {
     private let skipped = Atomic<Int>(0)
 
     /// Ten lines at once, then one a second: enough to diagnose, too few to flood.
-    init(burst: Int = 10, per interval: Duration = .seconds(1)) {
-        bucket = TokenBucket(RateLimit(requests: 1, per: interval, burst: burst))
+    init(burst: Int = 10, per interval: Duration = .seconds(1), now: ContinuousClock.Instant = .now) {
+        bucket = TokenBucket(RateLimit(requests: 1, per: interval, burst: burst), now: now)
     }
 
     /// Nil when this line is to be left out; else how many were left out since the last one written.
