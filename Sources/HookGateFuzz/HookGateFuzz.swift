@@ -1,0 +1,70 @@
+import Foundation
+import HookGateFuzzing
+
+// Built by scripts/fuzz with `-DFUZZING -sanitize=fuzzer -parse-as-library`, this target is
+// libFuzzer's entry point; libFuzzer brings `main`. Built normally, it replays inputs instead.
+
+/// The harness, made once per process (it writes the config inputs' key files).
+let harness: FuzzHarness = {
+    do {
+        return try FuzzHarness()
+    } catch {
+        fatalError("hookgate-fuzz: cannot write the harness's key files: \(error)")
+    }
+}()
+
+#if FUZZING
+
+/// libFuzzer's entry point: one input per call. A broken invariant aborts, so libFuzzer keeps the input.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let bytes = start.map { Data(bytes: $0, count: count) } ?? Data()
+    let problems = harness.runBlocking(bytes)
+    if !problems.isEmpty { fatalError("hookgate-fuzz: " + problems.joined(separator: "; ")) }
+    return 0
+}
+
+#else
+
+/// `HookGateFuzz FILE|DIR…`: runs every input file (a folder: every file in it) through the harness
+/// without libFuzzer, as the fuzz binary would, and exits 1 when an invariant breaks. A crash
+/// crashes here too, with a Swift backtrace.
+@main
+struct HookGateFuzz {
+    static func main() async {
+        let arguments = CommandLine.arguments.dropFirst()
+        guard !arguments.isEmpty, !arguments.contains("-h"), !arguments.contains("--help") else {
+            print("usage: HookGateFuzz FILE|DIR…  (replays fuzz inputs through the harness; see docs/fuzzing.md)")
+            exit(arguments.isEmpty ? 2 : 0)
+        }
+        var failed = 0, count = 0
+        for url in arguments.flatMap(inputs(at:)) {
+            count += 1
+            guard let bytes = FileManager.default.contents(atPath: url.path) else {
+                print("\(url.path): cannot read")
+                failed += 1
+                continue
+            }
+            let problems = await harness.run(bytes)
+            for problem in problems { print("\(url.path): \(problem)") }
+            if !problems.isEmpty { failed += 1 }
+        }
+        print("replayed \(count) input\(count == 1 ? "" : "s"), \(failed) failed")
+        exit(failed == 0 ? 0 : 1)
+    }
+
+    /// The file itself, or every regular file under a folder, sorted.
+    static func inputs(at path: String) -> [URL] {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            return [URL(fileURLWithPath: path)]
+        }
+        let files = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+        return files.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }.filter { url in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && !isFolder.boolValue
+        }
+    }
+}
+
+#endif
