@@ -19,7 +19,7 @@ let harness: FuzzHarness = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let bytes = start.map { Data(bytes: $0, count: count) } ?? Data()
-    let problems = harness.runBlocking(bytes)
+    let problems = harness.runBlocking(bytes).problems
     if !problems.isEmpty { fatalError("hookgate-fuzz: " + problems.joined(separator: "; ")) }
     return 0
 }
@@ -45,7 +45,7 @@ struct HookGateFuzz {
                 failed += 1
                 continue
             }
-            let problems = await harness.run(bytes)
+            let problems = await harness.run(bytes).problems
             for problem in problems { print("\(url.path): \(problem)") }
             if !problems.isEmpty { failed += 1 }
         }

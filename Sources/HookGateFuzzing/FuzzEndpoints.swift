@@ -5,11 +5,11 @@ import HookGate
 /// The endpoints a source's inputs are run against: each source with the harness's fixed keys,
 /// and the settings that change what its provider checks (legacy signatures, required
 /// signatures, token headers, signature formats, Pub/Sub authentication).
-enum FuzzEndpoints {
+public enum FuzzEndpoints {
     /// The shared secret of every endpoint but the signing-secret ones (ASCII, as typed into a sender).
-    static let secret = "hookgate-fuzz-secret"
+    public static let secret = "hookgate-fuzz-secret"
     /// The signing secret of StandardWebhooks endpoints and GitLab signing tokens (standard-webhooks' published test secret).
-    static let signingSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    public static let signingSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     /// A registry host for Nexus and Artifactory.
     static let registryHost = "registry.example.com"
     /// Pub/Sub authentication whose keys URL has a scheme AsyncHTTPClient refuses before any I/O, so
@@ -17,7 +17,7 @@ enum FuzzEndpoints {
     static let offlineGoogleAuth = GoogleAuthSettings(audience: "hookgate-fuzz", keysURL: "offline://hookgate-fuzz/certs")
 
     /// Every endpoint variant of `source`.
-    static func variants(of source: Source) -> [Endpoint] {
+    public static func variants(of source: Source) -> [Endpoint] {
         let plain = endpoint(source)
         switch source {
         case .gitHub:

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Dispatch
 import Foundation
+import HTTPTypes
 import HookGate
 import Logging
 import Synchronization
@@ -15,12 +16,13 @@ import Synchronization
 ///   endpoint of a valid config, `SampleWebhook` makes a signed sample that must verify and parse.
 /// - `headers` text goes to `CapturedHeaders.parse`.
 ///
-/// A crash is a finding. So is a broken invariant, returned as a description: a correctly signed
-/// request that verification refuses, or a valid config whose sample is refused.
+/// A crash is a finding. So is a broken invariant, returned in ``FuzzOutcome/problems``: a
+/// correctly signed request that verification refuses, or a valid config whose sample is refused.
 ///
 /// ```swift
 /// let harness = try FuzzHarness()
-/// let problems = await harness.run(Data("GitHub\nX-GitHub-Event: push\n\n{}".utf8))
+/// let outcome = await harness.run(Data("GitHub\nX-GitHub-Event: push\n\n{}".utf8))
+/// assert(outcome.problems.isEmpty)
 /// ```
 public struct FuzzHarness: Sendable {
     /// The clock every provider is given, so signed timestamps are judged the same in every run.
@@ -37,7 +39,7 @@ public struct FuzzHarness: Sendable {
         "fuzz.key": FuzzEndpoints.secret,
         "whsec.key": FuzzEndpoints.signingSecret,
         "newline.key": FuzzEndpoints.secret + "\n",
-        "keys/github.key": FuzzEndpoints.secret,
+        "keys/github.key": "hookgate-fuzz-github",
         "empty.key": "",
         "pipelinerun.yaml": """
             apiVersion: tekton.dev/v1
@@ -68,102 +70,100 @@ public struct FuzzHarness: Sendable {
         googleKeys = GoogleKeyStore(client: .shared, logger: Logger(label: "hookgate-fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
-    /// Runs `bytes` and returns every broken invariant (empty when all held).
-    public func run(_ bytes: Data) async -> [String] {
-        guard let input = FuzzInput(bytes) else { return [] }
+    /// Runs `bytes`; the outcome lists every broken invariant.
+    public func run(_ bytes: Data) async -> FuzzOutcome {
+        var outcome = FuzzOutcome()
+        guard let input = FuzzInput(bytes) else { return outcome }
         switch input.target {
         case .source(let source):
-            var problems: [String] = []
             for endpoint in FuzzEndpoints.variants(of: source) {
-                problems += await run(WebhookRequest(headers: input.headers, body: input.body), at: endpoint)
+                await run(WebhookRequest(headers: input.headers, body: input.body), at: endpoint, into: &outcome)
             }
-            return problems
         case .config:
-            return await runConfig(String(decoding: input.body, as: UTF8.self))
+            await runConfig(String(decoding: input.body, as: UTF8.self), into: &outcome)
         case .capturedHeaders:
             do {
                 let captured = try CapturedHeaders.parse(String(decoding: input.body, as: UTF8.self), file: "fuzz.headers")
-                _ = (captured.fields.count, captured.target, captured.method)
+                outcome.accepted += captured.fields.isEmpty ? 0 : 1
             } catch {
                 _ = error.description
             }
-            return []
         }
+        return outcome
     }
 
     /// ``run(_:)`` for libFuzzer's synchronous entry point: runs it in a task and waits, on a
     /// thread that is not one of the concurrency pool's, so the wait cannot starve the task.
-    public func runBlocking(_ bytes: Data) -> [String] {
-        let outcome = Outcome()
+    public func runBlocking(_ bytes: Data) -> FuzzOutcome {
+        let result = Result()
         let done = DispatchSemaphore(value: 0)
         Task {
-            let problems = await run(bytes)
-            outcome.problems.withLock { $0 = problems }
+            let outcome = await run(bytes)
+            result.outcome.withLock { $0 = outcome }
             done.signal()
         }
         done.wait()
-        return outcome.problems.withLock { $0 }
+        return result.outcome.withLock { $0 }
     }
 
-    private final class Outcome: Sendable {
-        let problems = Mutex<[String]>([])
+    private final class Result: Sendable {
+        let outcome = Mutex(FuzzOutcome())
     }
 
-    private func run(_ request: WebhookRequest, at endpoint: Endpoint) async -> [String] {
+    private func run(_ request: WebhookRequest, at endpoint: Endpoint, into outcome: inout FuzzOutcome) async {
         let provider = ProviderFactory.make(for: endpoint, googleKeys: googleKeys, now: { Self.now })
         _ = provider.deliveryID(of: request)
         _ = try? await provider.verify(request)
         _ = try? provider.parse(request)
         _ = await RequestExplanation.explain(request, endpoint: endpoint, googleKeys: googleKeys).report
 
-        guard let signed = FuzzSigner.sign(request, for: endpoint) else { return [] }
+        guard let signed = FuzzSigner.sign(request, for: endpoint) else { return }
         do {
             try await provider.verify(signed.request)
+            outcome.verified += 1
         } catch {
-            guard !signed.mustVerify else {
-                return ["\(endpoint.name) (\(endpoint.source.rawValue)) refused a request signed with its key: \(error.status.code) \(error.reason)"]
+            if signed.mustVerify {
+                outcome.problems.append("\(endpoint.name) (\(endpoint.source.rawValue)) refused a request signed with its key: \(error.status.code) \(error.reason)")
             }
+            return
         }
-        _ = try? provider.parse(signed.request)
+        if let events = try? provider.parse(signed.request) { outcome.accepted += events.isEmpty ? 0 : 1 }
         _ = await RequestExplanation.explain(signed.request, endpoint: endpoint, googleKeys: googleKeys).answer
-        return []
     }
 
-    private func runConfig(_ text: String) async -> [String] {
+    private func runConfig(_ text: String, into outcome: inout FuzzOutcome) async {
         // Reading a device (`keyPath: /dev/zero`, `/dev/stdin`) never ends; that is not a parser bug.
-        guard !["/dev/", "/proc/", "/sys/"].contains(where: text.contains) else { return [] }
+        guard !["/dev/", "/proc/", "/sys/"].contains(where: text.contains) else { return }
         let config: Config
         do {
             config = try ConfigLoader.parse(text, file: "fuzz.yaml", folder: keyFolder)
         } catch {
             _ = error.description
-            return []
+            return
         }
+        outcome.accepted += 1
         _ = config.warnings.map(\.description)
-        var problems: [String] = []
         for endpoint in config.endpoints where usesOnlyHarnessKeys(endpoint) {
-            problems += await checkSample(of: endpoint)
+            await checkSample(of: endpoint, into: &outcome)
         }
-        return problems
     }
 
     /// A sample of a valid config's endpoint must verify and parse to at least one event.
-    private func checkSample(of endpoint: Endpoint) async -> [String] {
+    private func checkSample(of endpoint: Endpoint, into outcome: inout FuzzOutcome) async {
         // Verifying a Pub/Sub token would fetch Google's keys from the fuzzed URL.
-        guard endpoint.gcr == nil else { return [] }
+        guard endpoint.gcr == nil else { return }
         let options = SampleWebhook.Options(deliveryID: "fuzz-delivery", date: Self.now)
-        guard let sample = try? SampleWebhook.make(for: endpoint, options: options) else { return [] }
+        guard let sample = try? SampleWebhook.make(for: endpoint, options: options) else { return }
         let request = WebhookRequest(headers: sample.headers, body: sample.body)
         let provider = ProviderFactory.make(for: endpoint, googleKeys: googleKeys, now: { Self.now })
+        let name = "the sample of config endpoint \(endpoint.name) (\(endpoint.source.rawValue))"
         do {
             try await provider.verify(request)
-            guard try !provider.parse(request).isEmpty else {
-                return ["the sample of config endpoint \(endpoint.name) (\(endpoint.source.rawValue)) parses to no event"]
-            }
+            outcome.verified += 1
+            if try provider.parse(request).isEmpty { outcome.problems.append("\(name) parses to no event") }
         } catch {
-            return ["the sample of config endpoint \(endpoint.name) (\(endpoint.source.rawValue)) is refused: \(error.status.code) \(error.reason)"]
+            outcome.problems.append("\(name) is refused: \(error.status.code) \(error.reason)")
         }
-        return []
     }
 
     /// True when every key file is one of the harness's (printable ASCII), which a sample can carry in a header.
@@ -172,4 +172,15 @@ public struct FuzzHarness: Sendable {
             path.hasPrefix(keyFolder + "/") && !path.contains("/.") && Self.keyFiles[String(path.dropFirst(keyFolder.count + 1))] != nil
         }
     }
+}
+
+/// What one input did: the invariants it broke, and how far it got (so tests can tell that the
+/// harness reaches the code after verification).
+public struct FuzzOutcome: Sendable, Equatable {
+    /// Broken invariants, one sentence each; empty when all held.
+    public var problems: [String] = []
+    /// Signed requests and config samples that verified.
+    public var verified = 0
+    /// Verified requests that parsed to events, configs that loaded, header blocks that parsed.
+    public var accepted = 0
 }
