@@ -90,9 +90,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "HookGateFuzz",
-            dependencies: ["HookGateFuzzing"],
+            dependencies: ["HookGateFuzzing", "CLibFuzzer"],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
         .target(
             name: "HookGateTestSupport",
             dependencies: [

@@ -1,8 +1,12 @@
 import Foundation
 import HookGateFuzzing
 
-// Built by scripts/fuzz with `-DFUZZING -sanitize=fuzzer -parse-as-library`, this target is
-// libFuzzer's entry point; libFuzzer brings `main`. Built normally, it replays inputs instead.
+#if FUZZING
+import CLibFuzzer
+#endif
+
+// Built by scripts/fuzz with `-DFUZZING -sanitize=fuzzer`, this target runs libFuzzer over the
+// harness. Built normally, it replays input files through the harness instead.
 
 /// The harness, made once per process (it writes the config inputs' key files).
 let harness: FuzzHarness = {
@@ -15,13 +19,27 @@ let harness: FuzzHarness = {
 
 #if FUZZING
 
-/// libFuzzer's entry point: one input per call. A broken invariant aborts, so libFuzzer keeps the input.
+/// libFuzzer's callback: one input per call. A broken invariant aborts, so libFuzzer keeps the input.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTestOneInput(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+public func fuzzTestOneInput(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = start.map { Data(bytes: $0, count: count) } ?? Data()
     let problems = harness.runBlocking(bytes).problems
     if !problems.isEmpty { fatalError("hookgate-fuzz: " + problems.joined(separator: "; ")) }
     return 0
+}
+
+/// Hands the process to libFuzzer's driver.
+///
+/// The target keeps its own `main` rather than letting libFuzzer's `main` in (the usual
+/// `-parse-as-library` route): SwiftPM links every executable with `--defsym main=HookGateFuzz_main`,
+/// which fails when the module defines no entry point.
+@main
+struct HookGateFuzz {
+    static func main() {
+        var argc = CommandLine.argc
+        var argv = Optional(CommandLine.unsafeArgv)
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput))
+    }
 }
 
 #else
@@ -53,14 +71,15 @@ struct HookGateFuzz {
         exit(failed == 0 ? 0 : 1)
     }
 
-    /// The file itself, or every regular file under a folder, sorted.
+    /// The file itself, or every regular file under a folder, sorted, but hidden ones (`.gitkeep`).
     static func inputs(at path: String) -> [URL] {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
             return [URL(fileURLWithPath: path)]
         }
         let files = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
-        return files.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }.filter { url in
+        let visible = files.filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+        return visible.sorted().map { URL(fileURLWithPath: path).appendingPathComponent($0) }.filter { url in
             var isFolder: ObjCBool = false
             return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && !isFolder.boolValue
         }
