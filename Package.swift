@@ -75,6 +75,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzz harness (docs/fuzzing.md): its logic in a library the tests replay through,
+        // and a thin executable that is libFuzzer's entry point when built by scripts/fuzz.
+        .target(
+            name: "HookGateFuzzing",
+            dependencies: [
+                "HookGate",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HookGateFuzz",
+            dependencies: ["HookGateFuzzing", "CLibFuzzer"],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(name: "CLibFuzzer", path: "Sources/CLibFuzzer"),
         .target(
             name: "HookGateTestSupport",
             dependencies: [
@@ -91,6 +110,7 @@ let package = Package(
             name: "HookGateTests",
             dependencies: [
                 "HookGate",
+                "HookGateFuzzing",
                 "HookGateTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

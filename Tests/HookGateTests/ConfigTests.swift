@@ -104,6 +104,20 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
         }
     }
 
+    /// Found by fuzzing (Fixtures/fuzz/regressions/config-duration-beyond-int64.txt): a duration
+    /// beyond 64-bit milliseconds crashed the loader instead of being reported.
+    @Test(arguments: ["1e300s", "1e19", "99999999999999999m", "inf", "infs"])
+    func durationsBeyondRangeAreProblems(_ text: String) {
+        #expect(DurationText.parse(text) == nil)
+        let found = problems("hookgateVersion: 1\ndelivery: {duplicateWindow: \(text)}\nendpoints: []\n")
+        #expect(found.map(\.message) == ["`delivery.duplicateWindow` must be a duration such as 500ms, 30s, 5m, 1h or 2d"])
+    }
+
+    @Test func largestDurations() {
+        #expect(DurationText.parse("9e15") == .milliseconds(9_000_000_000_000_000_000))
+        #expect(DurationText.parse("106751991167d") == .milliseconds(9_223_372_036_828_800_000))
+    }
+
     @Test func fluxRecvConfigsRejectHookgateKeys() {
         let found = problems("""
             fluxRecvVersion: 1

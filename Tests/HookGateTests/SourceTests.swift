@@ -143,6 +143,18 @@ func newStandardSecret(_ count: Int = 32) -> String {
         #expect(old?.message == "webhook-timestamp is 30 days in the past, outside the 10 min tolerance")
     }
 
+    /// Found by fuzzing (Fixtures/fuzz/regressions/standardwebhooks-timestamp-int64-min.txt): the
+    /// offset from a signed timestamp near Int64.min overflowed Int when described, and crashed.
+    @Test func signedTimestampAtInt64MinIsRefused() async {
+        let timestamp = String(Int64.min)
+        let signature = standardSignature(secret: Self.secret, id: Self.id, timestamp: timestamp, body: body)
+        let refused = await failure { () async throws(HookFailure) in
+            try await receive(headers: Self.headers(signature: signature, timestamp: timestamp))
+        }
+        #expect(refused?.status == .unauthorized)
+        #expect(refused?.message == "webhook-timestamp is 106751991185984 days in the past, outside the 5 min tolerance")
+    }
+
     @Test func severalSignaturesInTheHeader() async throws {
         let wrong = "v1," + Data(repeating: 1, count: 32).base64EncodedString()
         for header in ["\(wrong) \(Self.signature)", "\(Self.signature) \(wrong)", "v1a,\(Self.signature.dropFirst(3)) \(Self.signature)", "\(Self.signature) v2,abc", "v1,%%% \(Self.signature)"] {

@@ -7,9 +7,16 @@ public enum DurationText {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0 else { continue }
-            return .milliseconds(Int64((value * factor * 1000).rounded()))
+            return milliseconds(value * factor * 1000)
         }
         guard let seconds = Double(trimmed), seconds >= 0 else { return nil }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        return milliseconds(seconds * 1000)
+    }
+
+    /// Nil when `value` is infinite or does not fit in 64-bit milliseconds (`1e300s`, `inf`).
+    private static func milliseconds(_ value: Double) -> Duration? {
+        let rounded = value.rounded()
+        guard rounded.isFinite, rounded < Double(Int64.max) else { return nil }
+        return .milliseconds(Int64(rounded))
     }
 }

@@ -100,6 +100,8 @@ package struct StandardWebhookSignature: Sendable {
 
     /// `42 s`, `7 min 12 s`, `3 h 5 min`, `12 days`.
     static func describe(_ seconds: Double) -> String {
+        // A webhook-timestamp near Int64.min puts the offset beyond Int in seconds; it is days anyway.
+        guard seconds.rounded() < 9e18 else { return "\(Int(seconds / 86400)) days" }
         let whole = Int(seconds.rounded())
         switch whole {
         case ..<120: return "\(whole) s"
