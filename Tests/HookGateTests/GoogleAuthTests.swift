@@ -11,6 +11,8 @@ import Testing
         var valid: String
         var wrongAudience: String
         var expired: String
+        /// Signed by Google's key but expired before time began (found by reading the fuzzer's blind spot).
+        var ancient: String
         var wrongEmail: String
         var wrongIssuer: String
         var unknownKey: String
@@ -45,7 +47,7 @@ import Testing
             parts = valid.split(".")
             tampered = parts[0] + "." + b64(json.dumps({**base, "aud": "hookgate-test", "sub": "2"}).encode()) + "." + parts[2]
             print(json.dumps({"jwks": json.dumps(jwks), "valid": valid, "wrongAudience": token({**base, "aud": "other"}),
-                "expired": token({**base, "exp": now - 3600}), "wrongEmail": token({**base, "email": "x@example.com"}),
+                "expired": token({**base, "exp": now - 3600}), "ancient": token({**base, "exp": -1e300}), "wrongEmail": token({**base, "email": "x@example.com"}),
                 "wrongIssuer": token({**base, "iss": "https://evil.example.com"}), "unknownKey": token(base, kid="k2"),
                 "tampered": tampered, "hs256": token(base, alg="HS256")}))
             """)
@@ -66,7 +68,7 @@ import Testing
         #expect(await send(tokens.valid) == nil)
         #expect(await send(nil) == 401)
         #expect(await send("not-a-jwt") == 401)
-        for token in [tokens.wrongAudience, tokens.expired, tokens.wrongEmail, tokens.wrongIssuer, tokens.unknownKey, tokens.tampered, tokens.hs256] {
+        for token in [tokens.wrongAudience, tokens.expired, tokens.ancient, tokens.wrongEmail, tokens.wrongIssuer, tokens.unknownKey, tokens.tampered, tokens.hs256] {
             #expect(await send(token) == 401)
         }
         let events = try await receive(.googleContainerRegistry, key: "gcr", headers: ["Authorization": "Bearer " + tokens.valid], body: body, gcr: auth)

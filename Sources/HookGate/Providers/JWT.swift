@@ -96,7 +96,8 @@ struct JWT {
                     "Pub/Sub uses the push endpoint's URL as the audience unless the subscription names one: set gcr.audience to exactly what the subscription's authentication settings show"])
             }
             guard exp + Self.leeway > now.timeIntervalSince1970 else {
-                let minutes = Int((now.timeIntervalSince1970 - exp) / 60)
+                let elapsed = (now.timeIntervalSince1970 - exp) / 60
+                let minutes = elapsed.isNaN ? 0 : Int(min(max(elapsed, 0), 1e12))
                 throw JWTError("the token expired \(minutes < 1 ? "under a minute" : minutes < 120 ? "\(minutes) min" : "\(minutes / 60) h") ago", hints: [
                     "Pub/Sub tokens live an hour, so a captured request cannot be verified later; a fresh one failing means this host's clock is off (check NTP)"])
             }
