@@ -138,13 +138,13 @@ def to_ms(text):
 def run_wrk(url, script, connections, duration):
     out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script, url],
                          capture_output=True, text=True, check=True).stdout
-    if not re.search(r"50%\s+\d", out):
+    if not re.search(r"^\s*50%\s+\d", out, re.M):
         sys.exit("bench: wrk gave no latency figures:\n" + out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     total = int(re.search(r"(\d+) requests in", out).group(1))
     latency = re.search(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)", out)
-    p50 = to_ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p50 = to_ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     errors = sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return dict(rps=rps, total=total, p50=p50, p99=p99, max=to_ms(latency.group(3)), non2xx=non2xx, errors=errors)
@@ -202,18 +202,23 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--only", help="comma-separated scenario numbers (1-5) to run, for profiling; implies --no-write")
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else None
+    if only:
+        args.no_write = True
+    wanted = lambda number: only is None or number in only
     work = tempfile.mkdtemp(prefix="hookgate-bench-")
     nginx = Nginx(work)
     try:
         rows = []
-        rows += scenario(args, work, "1. floor: nginx answers 200", nginx, floor=True)
-        rows += scenario(args, work, "2. verify + parse + sync notify", nginx, delivery="sync")
-        rows += scenario(args, work, "3. verify + parse + queued (fsync)", nginx, delivery="queued")
-        rows += scenario(args, work, "4. bad signature flood (401)", nginx, delivery="queued", bad=True)
-        rows += scenario(args, work, "5. 100 endpoints, queued", nginx, endpoints=100, delivery="queued")
-        start_ms, idle_mib = startup(args, work, nginx)
-        micros = micro(args)
+        if wanted("1"): rows += scenario(args, work, "1. floor: nginx answers 200", nginx, floor=True)
+        if wanted("2"): rows += scenario(args, work, "2. verify + parse + sync notify", nginx, delivery="sync")
+        if wanted("3"): rows += scenario(args, work, "3. verify + parse + queued (fsync)", nginx, delivery="queued")
+        if wanted("4"): rows += scenario(args, work, "4. bad signature flood (401)", nginx, delivery="queued", bad=True)
+        if wanted("5"): rows += scenario(args, work, "5. 100 endpoints, queued", nginx, endpoints=100, delivery="queued")
+        start_ms, idle_mib = startup(args, work, nginx) if only is None else (0, 0)
+        micros = micro(args) if only is None else []
     finally:
         nginx.stop()
         shutil.rmtree(work, ignore_errors=True)

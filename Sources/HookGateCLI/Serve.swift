@@ -123,7 +123,7 @@ func bootstrapLogging(format: LogFormat, level: Logger.Level) {
     LoggingSystem.bootstrap { label in
         var handler: any LogHandler =
             switch format {
-            case .text: StreamLogHandler.standardError(label: label)
+            case .text: TextLogHandler(label: label)
             case .json: JSONLogHandler(label: label)
             }
         handler.logLevel = level

@@ -14,7 +14,7 @@ enum Diagnosis {
     static let alternativeBodyLimit = 1 << 20
 
     /// Bytes a sender may have signed instead of what arrived, and what a match would mean.
-    struct Alternative {
+    struct Alternative: Sendable {
         var bytes: Data
         var hint: String
     }
@@ -31,22 +31,24 @@ enum Diagnosis {
     static func signatureMismatch(
         header: String, algorithm: String, signed: Data, signedName: String = "body", key: EndpointKey,
         request: WebhookRequest, source: String, accepts: [String] = ["application/json"],
-        alternatives: [Alternative] = [], notes: [String] = [], verifies: (Data) -> Bool
+        alternatives: [Alternative] = [], notes: [String] = [], verifies: @escaping @Sendable (Data) -> Bool
     ) -> HookFailure {
         let cause = "\(header) (\(algorithm)) over the \(signed.count)-byte \(signedName) is valid for none of the \(candidates(key))"
-        var hints: [String] = []
-        if signed.count <= alternativeBodyLimit {
-            for alternative in newlineAlternatives(of: signed, named: signedName) + alternatives where verifies(alternative.bytes) {
-                return .unauthorized("invalid signature", reason: cause, hints: ["the secret is right: " + alternative.hint])
+        return HookFailure(status: .unauthorized, message: "invalid signature", reason: cause) {
+            var hints: [String] = []
+            if signed.count <= alternativeBodyLimit {
+                for alternative in newlineAlternatives(of: signed, named: signedName) + alternatives where verifies(alternative.bytes) {
+                    return ["the secret is right: " + alternative.hint]
+                }
+            } else {
+                hints.append("the final-newline checks were skipped because the \(signedName) is over \(alternativeBodyLimit) bytes")
             }
-        } else {
-            hints.append("the final-newline checks were skipped because the \(signedName) is over \(alternativeBodyLimit) bytes")
+            hints += keyHints(key)
+            hints += transportHints(request, source: source, accepts: accepts)
+            hints += notes
+            hints.append(wrongSecret(source: source, setting: "secret"))
+            return hints
         }
-        hints += keyHints(key)
-        hints += transportHints(request, source: source, accepts: accepts)
-        hints += notes
-        hints.append(wrongSecret(source: source, setting: "secret"))
-        return .unauthorized("invalid signature", reason: cause, hints: hints)
     }
 
     /// The signed bytes with their final newline removed, or with one added: a proxy or a capture
