@@ -103,27 +103,41 @@ public actor DeliveryStore {
             if let dedupeKey, try await !Self.claim(dedupeKey, window: window, now: now, on: connection) { return nil }
             var enqueued: [Enqueued] = []
             for (index, row) in rows.enumerated() {
-                if let mergeKey = mergeKeys[index] {
-                    let pending = try await connection.query(
-                        "SELECT id FROM deliveries WHERE state = 'pending' AND target = ? AND next_attempt_at > ? AND merge_key = ? ORDER BY id LIMIT 1",
-                        [.text(targets[index]), .float(now.timeIntervalSince1970 + Self.mergeMargin.seconds), .text(mergeKey)])
-                    if let id = pending.first?.column("id")?.integer {
-                        enqueued.append(Enqueued(id: id, merged: true))
-                        continue
-                    }
+                let times: [SQLiteData] = [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970)]
+                guard let mergeKey = mergeKeys[index] else {
+                    let inserted = try await connection.query(
+                        """
+                        INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
+                        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, NULL) RETURNING id
+                        """, row + times)
+                    enqueued.append(Enqueued(id: Int(inserted.first?.column("id")?.integer ?? 0), merged: false))
+                    continue
                 }
+                // One statement in the usual case (nothing to merge into): the insert happens only
+                // when no identical refresh is waiting for a retry; only a merge asks which row it was.
+                let waiting: [SQLiteData] = [.text(targets[index]), .float(now.timeIntervalSince1970 + Self.mergeMargin.seconds), .text(mergeKey)]
                 let inserted = try await connection.query(
                     """
                     INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id
-                    """,
-                    row + [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970),
-                           mergeKeys[index].map(SQLiteData.text) ?? .null])
-                enqueued.append(Enqueued(id: Int(inserted.first?.column("id")?.integer ?? 0), merged: false))
+                    SELECT ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?
+                    WHERE NOT EXISTS (\(Self.waitingRow)) RETURNING id
+                    """, row + times + [.text(mergeKey)] + waiting)
+                if let id = inserted.first?.column("id")?.integer {
+                    enqueued.append(Enqueued(id: id, merged: false))
+                    continue
+                }
+                let pending = try await connection.query(Self.waitingRow, waiting)
+                guard let id = pending.first?.column("id")?.integer else { throw StoreError("a refresh was neither queued nor merged") }
+                enqueued.append(Enqueued(id: id, merged: true))
             }
             return enqueued
         }
     }
+
+    /// The oldest pending row of a target with a merge key whose next attempt is still ahead: binds
+    /// the target, the earliest next attempt that counts as waiting, and the merge key.
+    private static let waitingRow =
+        "SELECT id FROM deliveries WHERE state = 'pending' AND target = ? AND next_attempt_at > ? AND merge_key = ? ORDER BY id LIMIT 1"
 
     /// How far ahead a pending row's next attempt must be for a new delivery to merge into it,
     /// so that a clock step cannot make a row being delivered look like one waiting.
