@@ -22,10 +22,7 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [String: Any] = [:]
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        for (key, value) in merged { fields[key] = Self.plain(value) }
+        for (key, value) in effectiveMetadata(for: event) { fields[key] = Self.plain(value) }
         fields["time"] = Self.timestamp()
         fields["level"] = event.level.rawValue
         fields["logger"] = label
