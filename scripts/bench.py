@@ -162,14 +162,17 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
             config, keys = write_config(work, endpoints, f"http://127.0.0.1:{nginx.port}/api/flux", delivery)
             gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
             url = f"http://127.0.0.1:{gate.port}"
-        script = wrk_script(work, keys, body, bad)
-        cpu_before = gate.cpu_seconds() if gate else 0
-        result = run_wrk(url, script, connections, args.duration)
-        if gate:
-            result["cpu_us"] = (gate.cpu_seconds() - cpu_before) / max(1, result["total"]) * 1e6
-            result["peak"] = gate.status("VmHWM")
-            result["end"] = gate.status("VmRSS")
-            gate.stop()
+        try:
+            script = wrk_script(work, keys, body, bad)
+            cpu_before = gate.cpu_seconds() if gate else 0
+            result = run_wrk(url, script, connections, args.duration)
+            if gate:
+                result["cpu_us"] = (gate.cpu_seconds() - cpu_before) / max(1, result["total"]) * 1e6
+                result["peak"] = gate.status("VmHWM")
+                result["end"] = gate.status("VmRSS")
+        finally:
+            if gate:
+                gate.stop()
         rows.append((name, connections, result))
     return rows
 
