@@ -113,7 +113,7 @@ struct QueueHarness {
         }
     }
 
-    @Test func notificationsWithoutAMergeKeyOrDueNowAreNeverMerged() async throws {
+    @Test func refreshesMergeOnlyIntoRowsNothingIsDelivering() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
@@ -121,17 +121,55 @@ struct QueueHarness {
         func row(_ mergeKey: String?) -> NewDelivery {
             NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: nil, target: "t", notifier: "n", events: [event], mergeKey: mergeKey)
         }
+        func enqueue(_ rows: [NewDelivery]) async throws -> [Enqueued] {
+            try #require(try await store.enqueue(rows, dedupeKey: nil, window: .seconds(60)))
+        }
         // A PipelineRun-style notification (no key) is never merged, even while one waits for a retry.
-        let first = try #require(try await store.enqueue([row(nil)], dedupeKey: nil, window: .seconds(60)))
+        let first = try await enqueue([row(nil)])
         try await store.reschedule(first[0].id, attempts: 1, next: Date().addingTimeInterval(60), error: "down")
-        #expect(try await store.enqueue([row(nil)], dedupeKey: nil, window: .seconds(60))?.map(\.merged) == [false])
-        // A refresh that is due now may be in flight: a new one is queued behind it, not merged.
-        let due = try #require(try await store.enqueue([row("k")], dedupeKey: nil, window: .seconds(60)))
-        #expect(try await store.enqueue([row("k")], dedupeKey: nil, window: .seconds(60))?.map(\.merged) == [false])
-        // Once it waits for a retry, the next identical one is merged into the oldest waiting.
-        try await store.reschedule(due[0].id, attempts: 1, next: Date().addingTimeInterval(60), error: "down")
-        #expect(try await store.enqueue([row("k"), row("other")], dedupeKey: nil, window: .seconds(60)) == [
-            Enqueued(id: due[0].id, merged: true), Enqueued(id: due[0].id + 2, merged: false)])
+        #expect(try await enqueue([row(nil)]).map(\.merged) == [false])
+        // A refresh the worker has not read yet is merged into: it is sent after both arrived.
+        let refresh = try await enqueue([row("k")])
+        #expect(try await enqueue([row("k")]) == [Enqueued(id: refresh[0].id, merged: true)])
+        // Once the worker has read it, it may be in flight: a new one is queued behind it.
+        #expect(try await store.due(target: "t", limit: 10).map(\.id) == [first[0].id + 1, refresh[0].id])
+        let behind = try await enqueue([row("k")])
+        #expect(behind.map(\.merged) == [false])
+        // When it waits for a retry, the next identical one is merged into the oldest such row.
+        try await store.reschedule(refresh[0].id, attempts: 1, next: Date().addingTimeInterval(60), error: "down")
+        #expect(try await enqueue([row("k"), row("other")]) == [
+            Enqueued(id: refresh[0].id, merged: true), Enqueued(id: behind[0].id + 1, merged: false)])
+        await store.close()
+    }
+
+    /// The worker's reads must get a turn while webhooks keep the queue's writer busy; a writer
+    /// that committed batch after batch for as long as writes arrived once starved delivery.
+    @Test(.timeLimit(.minutes(1))) func readsGetATurnDuringASteadyStreamOfWrites() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
+        let stop = StopFlag()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<16 {
+                group.addTask {
+                    var written = 0
+                    while !stop.isSet {
+                        let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: "\(writer)-\(written)", target: "t", notifier: "n", events: [event])
+                        _ = try await store.enqueue([row], dedupeKey: "\(writer)-\(written)", window: .seconds(60))
+                        written += 1
+                    }
+                    return written
+                }
+            }
+            try await waitUntil { try await store.counts()[.pending] ?? 0 >= 200 }
+            // Ten reads in a row, each answered while all sixteen writers are still writing.
+            for _ in 0..<10 { _ = try await store.due(target: "t", limit: 32) }
+            stop.set()
+            var written = 0
+            for try await count in group { written += count }
+            #expect(try await store.counts()[.pending] == written)
+        }
         await store.close()
     }
 
@@ -245,6 +283,13 @@ struct QueueHarness {
 }
 
 /// Polls `condition` until it holds, failing the test after `timeout`.
+/// A flag one task raises and others read.
+final class StopFlag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
+}
+
 func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {

@@ -1,36 +1,31 @@
 import Foundation
 import Logging
-import NIOCore
-import SQLiteNIO
+import Synchronization
 
 /// The durable queue in SQLite: the only code that touches the database.
 ///
-/// Every write goes through group commit: writes that arrive while a transaction is being
-/// committed wait and share the next one, so many concurrent webhooks pay for one sync to disk.
-/// The database runs in WAL mode with `synchronous=FULL`, so a write has returned only once it
-/// is durable.
-public actor DeliveryStore {
-    private let connection: SQLiteConnection
-    private let logger: Logger
-    private var pendingWrites: [PendingWrite] = []
-    private var flushing = false
-    private var locked = false
-    private var lockWaiters: [CheckedContinuation<Void, Never>] = []
+/// Every write goes through group commit (``SQLiteThread``): writes that arrive while a
+/// transaction is being committed wait and share the next one, so many concurrent webhooks pay for
+/// one sync to disk. The database runs in WAL mode with `synchronous=FULL`, so a write has returned
+/// only once it is durable.
+public final class DeliveryStore: Sendable {
+    private let database: SQLiteThread
+    /// Per target, the highest row id the worker has read with ``due(target:limit:now:)``: a pending
+    /// row above it has not been handed out, so nothing is delivering it yet. Touched only on the
+    /// database thread (the Mutex only makes that checkable).
+    private let handedOut = Mutex<[String: Int]>([:])
+
     /// False after a write failed, until one succeeds; `/readyz` reports it.
-    public private(set) var isWritable = true
+    public var isWritable: Bool { database.isWritable }
 
     /// How long a write waits for another process's lock (the `deliveries` command).
     static let busyTimeoutMilliseconds = 2000
     public static let fileName = "hookgate.sqlite"
 
-    private struct PendingWrite {
-        let run: @Sendable (SQLiteConnection) async throws -> Void
-        let finish: @Sendable ((any Error)?) -> Void
-    }
-
-    private init(connection: SQLiteConnection, logger: Logger) {
-        self.connection = connection
-        self.logger = logger
+    private init(database: SQLiteDatabase, logger: Logger) {
+        self.database = SQLiteThread(database: database, name: "hookgate-queue") { error in
+            logger.error("the delivery queue cannot be written", metadata: ["queue.error": "\(error)"])
+        }
     }
 
     /// Opens (creating if needed) the queue in `directory`.
@@ -42,9 +37,8 @@ public actor DeliveryStore {
         }
         let path = (directory as NSString).appendingPathComponent(fileName)
         do {
-            let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             for statement in [
-                "PRAGMA busy_timeout = \(busyTimeoutMilliseconds)",
                 "PRAGMA journal_mode = WAL",
                 "PRAGMA synchronous = FULL",
                 """
@@ -69,75 +63,62 @@ public actor DeliveryStore {
                 "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
             ] {
-                _ = try await connection.query(statement, [])
+                try database.query(statement)
             }
             // Queues made before notifications could be merged lack the column.
-            let columns = try await connection.query("PRAGMA table_info(deliveries)", []).compactMap { $0.column("name")?.string }
+            let columns = try database.query("PRAGMA table_info(deliveries)").compactMap { $0["name"].text }
             if !columns.contains("merge_key") {
-                _ = try await connection.query("ALTER TABLE deliveries ADD COLUMN merge_key TEXT", [])
+                try database.query("ALTER TABLE deliveries ADD COLUMN merge_key TEXT")
             }
-            return DeliveryStore(connection: connection, logger: logger)
+            try database.query(
+                "CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state) WHERE merge_key IS NOT NULL")
+            return DeliveryStore(database: database, logger: logger)
         } catch {
             throw StoreError("cannot open the queue \(path): \(error)")
         }
     }
 
     public func close() async {
-        try? await connection.close()
+        await database.close()
     }
 
     // MARK: Writes
 
     /// Queues `deliveries` in one durable transaction, unless `dedupeKey` was seen within `window`.
     ///
-    /// A delivery with a merge key is merged into a pending one of the same target and key whose
-    /// next attempt is still ahead (more than ``mergeMargin`` away): that row is not being
-    /// delivered now, since the worker only takes rows that are due, so when it is delivered it
-    /// is after this delivery arrived, and its refresh covers both.
+    /// A delivery with a merge key is merged into a pending one of the same target and key that
+    /// nothing is delivering now: one the worker has not read yet, or one whose next attempt is
+    /// still ahead (more than ``mergeMargin`` away). Either way that row is delivered after this
+    /// delivery arrived, and its refresh covers both.
     /// - Returns: for each delivery, the row that carries it; nil for a duplicate.
     public func enqueue(_ deliveries: [NewDelivery], dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
         let rows = try encode(deliveries)
-        let mergeKeys = deliveries.map(\.mergeKey)
-        let targets = deliveries.map(\.target)
-        return try await write { connection in
-            if let dedupeKey, try await !Self.claim(dedupeKey, window: window, now: now, on: connection) { return nil }
+        return try await write { database in
+            if let dedupeKey, try !Self.claim(dedupeKey, window: window, now: now, in: database) { return nil }
+            let time = SQLValue.real(now.timeIntervalSince1970)
             var enqueued: [Enqueued] = []
-            for (index, row) in rows.enumerated() {
-                let times: [SQLiteData] = [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970)]
-                guard let mergeKey = mergeKeys[index] else {
-                    let inserted = try await connection.query(
-                        """
-                        INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
-                        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, NULL) RETURNING id
-                        """, row + times)
-                    enqueued.append(Enqueued(id: Int(inserted.first?.column("id")?.integer ?? 0), merged: false))
-                    continue
+            for (delivery, row) in zip(deliveries, rows) {
+                if let mergeKey = delivery.mergeKey {
+                    let waiting = try database.query(
+                        "SELECT id FROM deliveries WHERE target = ? AND merge_key = ? AND state = 'pending' AND (id > ? OR next_attempt_at > ?) ORDER BY id LIMIT 1",
+                        [.text(delivery.target), .text(mergeKey), .integer(self.lastHandedOut(delivery.target)),
+                         .real(now.timeIntervalSince1970 + Self.mergeMargin.seconds)])
+                    if let id = waiting.first?["id"].integer {
+                        enqueued.append(Enqueued(id: id, merged: true))
+                        continue
+                    }
                 }
-                // One statement in the usual case (nothing to merge into): the insert happens only
-                // when no identical refresh is waiting for a retry; only a merge asks which row it was.
-                let waiting: [SQLiteData] = [.text(targets[index]), .float(now.timeIntervalSince1970 + Self.mergeMargin.seconds), .text(mergeKey)]
-                let inserted = try await connection.query(
+                let inserted = try database.query(
                     """
                     INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
-                    SELECT ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?
-                    WHERE NOT EXISTS (\(Self.waitingRow)) RETURNING id
-                    """, row + times + [.text(mergeKey)] + waiting)
-                if let id = inserted.first?.column("id")?.integer {
-                    enqueued.append(Enqueued(id: id, merged: false))
-                    continue
-                }
-                let pending = try await connection.query(Self.waitingRow, waiting)
-                guard let id = pending.first?.column("id")?.integer else { throw StoreError("a refresh was neither queued nor merged") }
-                enqueued.append(Enqueued(id: id, merged: true))
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id
+                    """, row + [time, time, time, SQLValue(delivery.mergeKey)])
+                guard let id = inserted.first?["id"].integer else { throw StoreError("the queue gave no id for a new row") }
+                enqueued.append(Enqueued(id: id, merged: false))
             }
             return enqueued
         }
     }
-
-    /// The oldest pending row of a target with a merge key whose next attempt is still ahead: binds
-    /// the target, the earliest next attempt that counts as waiting, and the merge key.
-    private static let waitingRow =
-        "SELECT id FROM deliveries WHERE state = 'pending' AND target = ? AND next_attempt_at > ? AND merge_key = ? ORDER BY id LIMIT 1"
 
     /// How far ahead a pending row's next attempt must be for a new delivery to merge into it,
     /// so that a clock step cannot make a row being delivered look like one waiting.
@@ -147,15 +128,15 @@ public actor DeliveryStore {
     /// A success also claims `dedupeKey`, so a redelivery of the same webhook is a duplicate.
     public func recordAttempt(_ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) {
         let row = try encode([delivery])[0]
-        try await write { connection in
-            if error == nil, let dedupeKey { _ = try await Self.claim(dedupeKey, window: window, now: now, on: connection) }
-            _ = try await connection.query(
+        try await write { database in
+            if error == nil, let dedupeKey { _ = try Self.claim(dedupeKey, window: window, now: now, in: database) }
+            let time = SQLValue.real(now.timeIntervalSince1970)
+            try database.query(
                 """
                 INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                 """,
-                row + [.text(error == nil ? "delivered" : "failed"), .float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970),
-                       .float(now.timeIntervalSince1970), error.map(SQLiteData.text) ?? .null])
+                row + [.text(error == nil ? "delivered" : "failed"), time, time, time, SQLValue(error)])
         }
     }
 
@@ -163,10 +144,10 @@ public actor DeliveryStore {
     public func markDelivered(_ ids: [Int], now: Date = Date()) async throws(StoreError) {
         guard !ids.isEmpty else { return }
         let marks = ids.map { _ in "?" }.joined(separator: ", ")
-        try await write { connection in
-            _ = try await connection.query(
+        try await write { database in
+            try database.query(
                 "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, updated_at = ? WHERE id IN (\(marks))",
-                [.float(now.timeIntervalSince1970)] + ids.map { .integer($0) })
+                [.real(now.timeIntervalSince1970)] + ids.map { .integer($0) })
         }
     }
 
@@ -181,86 +162,94 @@ public actor DeliveryStore {
     }
 
     private func update(_ id: Int, state: StoredDelivery.State, attempts: Int, next: Date, error: String?, now: Date) async throws(StoreError) {
-        try await write { connection in
-            _ = try await connection.query(
+        try await write { database in
+            try database.query(
                 "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_error = COALESCE(?, last_error) WHERE id = ?",
-                [.text(state.rawValue), .integer(attempts), .float(next.timeIntervalSince1970), .float(now.timeIntervalSince1970),
-                 error.map(SQLiteData.text) ?? .null, .integer(id)])
+                [.text(state.rawValue), .integer(attempts), .real(next.timeIntervalSince1970), .real(now.timeIntervalSince1970),
+                 SQLValue(error), .integer(id)])
         }
     }
 
     /// Puts a dead letter (or, with `id` nil, every dead letter) back in the queue, due now.
     /// - Returns: how many were requeued.
     public func retry(id: Int?, now: Date = Date()) async throws(StoreError) -> Int {
-        try await write { connection in
-            let rows = try await connection.query(
+        try await write { database in
+            try database.query(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE state = 'failed'\(id == nil ? "" : " AND id = ?") RETURNING id",
-                [.float(now.timeIntervalSince1970), .float(now.timeIntervalSince1970)] + (id.map { [SQLiteData.integer($0)] } ?? []))
-            return rows.count
+                [.real(now.timeIntervalSince1970), .real(now.timeIntervalSince1970)] + (id.map { [SQLValue.integer($0)] } ?? [])
+            ).count
         }
     }
 
     /// Deletes delivered rows (and dead letters too when `failed`), and expired duplicate keys.
     public func purge(failed: Bool, seenBefore: Date) async throws(StoreError) -> Int {
-        try await write { connection in
-            let rows = try await connection.query(
-                "DELETE FROM deliveries WHERE state = 'delivered'\(failed ? " OR state = 'failed'" : "") RETURNING id", [])
-            _ = try await connection.query("DELETE FROM seen WHERE seen_at < ?", [.float(seenBefore.timeIntervalSince1970)])
+        try await write { database in
+            let rows = try database.query(
+                "DELETE FROM deliveries WHERE state = 'delivered'\(failed ? " OR state = 'failed'" : "") RETURNING id")
+            try database.query("DELETE FROM seen WHERE seen_at < ?", [.real(seenBefore.timeIntervalSince1970)])
             return rows.count
         }
     }
 
     /// Forgets duplicate keys older than the window.
     public func pruneSeen(before: Date) async throws(StoreError) {
-        try await write { connection in
-            _ = try await connection.query("DELETE FROM seen WHERE seen_at < ?", [.float(before.timeIntervalSince1970)])
+        try await write { database in
+            try database.query("DELETE FROM seen WHERE seen_at < ?", [.real(before.timeIntervalSince1970)])
         }
     }
 
     /// A small durable write, to prove the queue can be written (`/readyz`).
     public func probe(now: Date = Date()) async throws(StoreError) {
-        try await write { connection in
-            _ = try await connection.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", [.text("\(now.timeIntervalSince1970)")])
+        try await write { database in
+            try database.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", [.text("\(now.timeIntervalSince1970)")])
         }
     }
 
     /// Inserts `key` or refreshes it when older than the window; false when it is a duplicate.
-    private static func claim(_ key: String, window: Duration, now: Date, on connection: SQLiteConnection) async throws -> Bool {
-        let cutoff = now.timeIntervalSince1970 - window.seconds
-        let claimed = try await connection.query(
+    private static func claim(_ key: String, window: Duration, now: Date, in database: SQLiteDatabase) throws -> Bool {
+        let claimed = try database.query(
             "INSERT INTO seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen.seen_at < ? RETURNING key",
-            [.text(key), .float(now.timeIntervalSince1970), .float(cutoff)])
+            [.text(key), .real(now.timeIntervalSince1970), .real(now.timeIntervalSince1970 - window.seconds)])
         return !claimed.isEmpty
+    }
+
+    private func lastHandedOut(_ target: String) -> Int {
+        handedOut.withLock { $0[target] ?? 0 }
     }
 
     // MARK: Reads
 
     /// Is `key` a delivery already handled within `window`?
     public func isDuplicate(_ key: String, window: Duration, now: Date = Date()) async throws(StoreError) -> Bool {
-        try await read { connection in
-            let rows = try await connection.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), .float(now.timeIntervalSince1970 - window.seconds)])
-            return !rows.isEmpty
+        try await read { database in
+            try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), .real(now.timeIntervalSince1970 - window.seconds)]).isEmpty
         }
     }
 
-    /// The oldest pending deliveries of `target` that are due, in queue order.
+    /// The oldest pending deliveries of `target` that are due, in queue order. They count as
+    /// handed out from now on: nothing merges into them unless they are rescheduled.
     public func due(target: String, limit: Int, now: Date = Date()) async throws(StoreError) -> [StoredDelivery] {
-        try await select(
-            "WHERE state = 'pending' AND target = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-            [.text(target), .float(now.timeIntervalSince1970), .integer(limit)])
+        try await read { database in
+            let rows = try Self.select(
+                "WHERE state = 'pending' AND target = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                [.text(target), .real(now.timeIntervalSince1970), .integer(limit)], in: database)
+            if let last = rows.last?.id {
+                self.handedOut.withLock { $0[target] = max($0[target] ?? 0, last) }
+            }
+            return rows
+        }
     }
 
     /// Pending deliveries per target.
     public func pendingSummary() async throws(StoreError) -> [TargetSummary] {
-        try await read { connection in
-            try await connection.query(
-                "SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest, MIN(next_attempt_at) AS next FROM deliveries WHERE state = 'pending' GROUP BY target ORDER BY target",
-                []
+        try await read { database in
+            try database.query(
+                "SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest, MIN(next_attempt_at) AS next FROM deliveries WHERE state = 'pending' GROUP BY target ORDER BY target"
             ).map { row in
                 TargetSummary(
-                    target: row.column("target")?.string ?? "", pending: Int(row.column("n")?.integer ?? 0),
-                    oldestCreatedAt: Date(timeIntervalSince1970: row.column("oldest")?.double ?? 0),
-                    nextAttemptAt: Date(timeIntervalSince1970: row.column("next")?.double ?? 0))
+                    target: row["target"].text ?? "", pending: row["n"].integer ?? 0,
+                    oldestCreatedAt: Date(timeIntervalSince1970: row["oldest"].real ?? 0),
+                    nextAttemptAt: Date(timeIntervalSince1970: row["next"].real ?? 0))
             }
         }
     }
@@ -268,148 +257,81 @@ public actor DeliveryStore {
     /// Deliveries in `states`, newest first.
     public func list(states: [StoredDelivery.State], limit: Int) async throws(StoreError) -> [StoredDelivery] {
         let marks = states.map { _ in "?" }.joined(separator: ", ")
-        return try await select("WHERE state IN (\(marks)) ORDER BY id DESC LIMIT ?", states.map { .text($0.rawValue) } + [.integer(limit)])
+        return try await read { database in
+            try Self.select("WHERE state IN (\(marks)) ORDER BY id DESC LIMIT ?", states.map { .text($0.rawValue) } + [.integer(limit)], in: database)
+        }
     }
 
     /// Counts per state.
     public func counts() async throws(StoreError) -> [StoredDelivery.State: Int] {
-        try await read { connection in
+        try await read { database in
             var counts: [StoredDelivery.State: Int] = [:]
-            for row in try await connection.query("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state", []) {
-                if let state = row.column("state")?.string.flatMap(StoredDelivery.State.init(rawValue:)) {
-                    counts[state] = Int(row.column("n")?.integer ?? 0)
+            for row in try database.query("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
+                if let state = row["state"].text.flatMap(StoredDelivery.State.init(rawValue:)) {
+                    counts[state] = row["n"].integer ?? 0
                 }
             }
             return counts
         }
     }
 
-    private func select(_ clause: String, _ binds: [SQLiteData]) async throws(StoreError) -> [StoredDelivery] {
-        try await read { connection in
-            try await connection.query(
-                "SELECT id, endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error FROM deliveries " + clause,
-                binds
-            ).map(Self.decode)
-        }
+    private static func select(_ clause: String, _ binds: [SQLValue], in database: SQLiteDatabase) throws -> [StoredDelivery] {
+        try database.query(
+            "SELECT id, endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error FROM deliveries " + clause,
+            binds
+        ).map(decode)
     }
 
-    private static func decode(_ row: SQLiteRow) throws -> StoredDelivery {
-        let events = try JSONDecoder().decode([HookEvent].self, from: Data((row.column("events")?.string ?? "[]").utf8))
+    private static func decode(_ row: SQLRow) throws -> StoredDelivery {
+        let events = try JSONDecoder().decode([HookEvent].self, from: Data((row["events"].text ?? "[]").utf8))
         return StoredDelivery(
-            id: Int(row.column("id")?.integer ?? 0),
-            endpoint: row.column("endpoint")?.string ?? "",
-            source: row.column("source")?.string ?? "",
-            deliveryID: row.column("delivery_id")?.string,
-            target: row.column("target")?.string ?? "",
-            notifier: row.column("notifier")?.string ?? "",
+            id: row["id"].integer ?? 0,
+            endpoint: row["endpoint"].text ?? "",
+            source: row["source"].text ?? "",
+            deliveryID: row["delivery_id"].text,
+            target: row["target"].text ?? "",
+            notifier: row["notifier"].text ?? "",
             events: events,
-            state: row.column("state")?.string.flatMap(StoredDelivery.State.init(rawValue:)) ?? .pending,
-            attempts: Int(row.column("attempts")?.integer ?? 0),
-            createdAt: Date(timeIntervalSince1970: row.column("created_at")?.double ?? 0),
-            nextAttemptAt: Date(timeIntervalSince1970: row.column("next_attempt_at")?.double ?? 0),
-            updatedAt: Date(timeIntervalSince1970: row.column("updated_at")?.double ?? 0),
-            lastError: row.column("last_error")?.string)
+            state: row["state"].text.flatMap(StoredDelivery.State.init(rawValue:)) ?? .pending,
+            attempts: row["attempts"].integer ?? 0,
+            createdAt: Date(timeIntervalSince1970: row["created_at"].real ?? 0),
+            nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"].real ?? 0),
+            updatedAt: Date(timeIntervalSince1970: row["updated_at"].real ?? 0),
+            lastError: row["last_error"].text)
     }
 
-    private func encode(_ deliveries: [NewDelivery]) throws(StoreError) -> [[SQLiteData]] {
+    /// The columns every new row shares: endpoint, source, delivery id, target, notifier, events.
+    private func encode(_ deliveries: [NewDelivery]) throws(StoreError) -> [[SQLValue]] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try deliveries.map { delivery throws(StoreError) in
             guard let events = try? encoder.encode(delivery.events) else { throw StoreError("cannot encode the events of \(delivery.endpoint)") }
-            return [.text(delivery.endpoint), .text(delivery.source), delivery.deliveryID.map(SQLiteData.text) ?? .null,
+            return [.text(delivery.endpoint), .text(delivery.source), SQLValue(delivery.deliveryID),
                     .text(delivery.target), .text(delivery.notifier), .text(String(decoding: events, as: UTF8.self))]
         }
     }
 
-    // MARK: Group commit
+    // MARK: Running on the database thread
 
     /// Runs `operation` inside the next shared transaction and returns once it is committed.
-    private func write<T: Sendable>(_ operation: @escaping @Sendable (SQLiteConnection) async throws -> T) async throws(StoreError) -> T {
-        let box = ResultBox<T>()
+    @discardableResult
+    private func write<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
         do {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                pendingWrites.append(PendingWrite(
-                    run: { connection in box.set(try await operation(connection)) },
-                    finish: { error in
-                        if let error { continuation.resume(throwing: error) } else { continuation.resume() }
-                    }))
-                if !flushing {
-                    flushing = true
-                    Task { await self.flush() }
-                }
-            }
+            return try await database.write(operation)
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError("\(error)")
+            throw StoreError("the delivery queue cannot be written: \(error)")
         }
-        guard let value = box.get() else { throw StoreError("the write produced no result") }
-        return value
     }
 
-    /// Commits queued writes in batches until none are left.
-    private func flush() async {
-        await lock()
-        while !pendingWrites.isEmpty {
-            let batch = pendingWrites
-            pendingWrites = []
-            do {
-                _ = try await connection.query("BEGIN IMMEDIATE", [])
-                do {
-                    for write in batch { try await write.run(connection) }
-                    _ = try await connection.query("COMMIT", [])
-                } catch {
-                    _ = try? await connection.query("ROLLBACK", [])
-                    throw error
-                }
-                isWritable = true
-                for write in batch { write.finish(nil) }
-            } catch {
-                if isWritable { logger.error("the delivery queue cannot be written", metadata: ["queue.error": "\(error)"]) }
-                isWritable = false
-                let failure = StoreError("the delivery queue cannot be written: \(error)")
-                for write in batch { write.finish(failure) }
-            }
-        }
-        flushing = false
-        unlock()
-    }
-
-    private func read<T: Sendable>(_ operation: (SQLiteConnection) async throws -> T) async throws(StoreError) -> T {
-        await lock()
-        defer { unlock() }
+    private func read<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await operation(connection)
+            return try await database.read(operation)
         } catch {
             throw StoreError("the delivery queue cannot be read: \(error)")
         }
     }
-
-    /// Serializes transactions and reads on the one connection (the actor alone does not: it
-    /// interleaves at every `await`).
-    private func lock() async {
-        guard locked else {
-            locked = true
-            return
-        }
-        await withCheckedContinuation { lockWaiters.append($0) }
-    }
-
-    private func unlock() {
-        if lockWaiters.isEmpty {
-            locked = false
-        } else {
-            lockWaiters.removeFirst().resume()
-        }
-    }
-}
-
-/// Carries a write's result out of the transaction.
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: T?
-    func set(_ value: T) { lock.withLock { self.value = value } }
-    func get() -> T? { lock.withLock { value } }
 }
 
 extension Duration {

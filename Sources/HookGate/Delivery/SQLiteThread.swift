@@ -1,0 +1,151 @@
+import Foundation
+
+/// Runs all work on one ``SQLiteDatabase`` on a thread of its own, with group commit.
+///
+/// Callers hand over closures and await them. The thread takes everything that has arrived, runs
+/// the reads, then runs every write in one transaction (`BEGIN IMMEDIATE` … `COMMIT`, one sync to
+/// disk) and only then resumes the writers. Reads that arrive during a commit run before the next
+/// batch, so a steady stream of writes cannot starve the worker's reads. A webhook therefore costs
+/// two thread hops (there and back), however many statements its write runs; through sqlite-nio
+/// every statement was a hop to its thread pool and back, and most of the queued path's CPU time
+/// went to waking threads.
+final class SQLiteThread: @unchecked Sendable {
+    // @unchecked: `database` is touched only on `thread`; everything else is guarded by `condition`.
+    private let database: SQLiteDatabase
+    private let condition = NSCondition()
+    private var reads: [Job] = []
+    private var writes: [Write] = []
+    private var closing: [CheckedContinuation<Void, Never>] = []
+    private var closed = false
+    private var thread: Thread?
+
+    private typealias Job = (SQLiteDatabase) -> Void
+
+    private struct Write {
+        /// Runs the write inside the shared transaction; returns how to resume its caller once committed.
+        let run: (SQLiteDatabase) throws -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
+    }
+
+    /// Called on the database thread when a batch fails after the last one committed (once per
+    /// run of failures, so a broken disk is logged once, not per batch).
+    private let startedFailing: @Sendable (any Error) -> Void
+    private var failing = false
+
+    init(database: SQLiteDatabase, name: String, startedFailing: @escaping @Sendable (any Error) -> Void) {
+        self.database = database
+        self.startedFailing = startedFailing
+        let thread = Thread { [self] in loop() }
+        thread.name = name
+        self.thread = thread
+        thread.start()
+    }
+
+    /// False after a batch failed to commit, until one commits.
+    var isWritable: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return !failing
+    }
+
+    /// Runs `operation` alone (not in a write batch), in order with the other work.
+    func read<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = submit { reads.append { database in continuation.resume(with: Result { try operation(database) }) } }
+            if !accepted { continuation.resume(throwing: SQLiteFailure.closed) }
+        }
+    }
+
+    /// Runs `operation` in the next shared transaction and returns its result once that is committed.
+    func write<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let accepted = submit {
+                writes.append(Write(
+                    run: { database in
+                        let value = try operation(database)
+                        return { continuation.resume(returning: value) }
+                    },
+                    fail: { continuation.resume(throwing: $0) }))
+            }
+            if !accepted { continuation.resume(throwing: SQLiteFailure.closed) }
+        }
+    }
+
+    /// Finishes the work already handed over, then closes the database and ends the thread.
+    func close() async {
+        await withCheckedContinuation { continuation in
+            condition.lock()
+            defer { condition.unlock() }
+            if closed && thread == nil {
+                continuation.resume()
+                return
+            }
+            closed = true
+            closing.append(continuation)
+            condition.signal()
+        }
+    }
+
+    /// Adds work unless the thread is closing; false when it is.
+    private func submit(_ add: () -> Void) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return false }
+        add()
+        condition.signal()
+        return true
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while reads.isEmpty && writes.isEmpty && !closed { condition.wait() }
+            let (batchReads, batchWrites) = (reads, writes)
+            reads = []
+            writes = []
+            let finished = closed && batchReads.isEmpty && batchWrites.isEmpty
+            condition.unlock()
+
+            if finished { break }
+            for read in batchReads { read(database) }
+            if !batchWrites.isEmpty { commit(batchWrites) }
+        }
+        database.close()
+        condition.lock()
+        thread = nil
+        let waiting = closing
+        closing = []
+        condition.unlock()
+        for continuation in waiting { continuation.resume() }
+    }
+
+    private func commit(_ batch: [Write]) {
+        do {
+            try database.query("BEGIN IMMEDIATE")
+            var resumes: [@Sendable () -> Void] = []
+            resumes.reserveCapacity(batch.count)
+            do {
+                for write in batch { resumes.append(try write.run(database)) }
+                try database.query("COMMIT")
+            } catch {
+                _ = try? database.query("ROLLBACK")
+                throw error
+            }
+            setFailing(false)
+            for resume in resumes { resume() }
+        } catch {
+            if setFailing(true) { startedFailing(error) }
+            for write in batch { write.fail(error) }
+        }
+    }
+
+    /// Records whether the last batch failed; true when that changed from committing to failing.
+    @discardableResult
+    private func setFailing(_ value: Bool) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        let started = value && !failing
+        failing = value
+        return started
+    }
+}
