@@ -82,10 +82,10 @@ public struct Deliveries: Sendable {
                 do {
                     try await notifier.notify(row.events, context: context)
                     HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
-                    await record(row, error: nil, dedupeKey: dedupeKey, logger: context.logger)
+                    record(row, error: nil, dedupeKey: dedupeKey, logger: context.logger)
                 } catch {
                     HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
-                    await record(row, error: error.detail, dedupeKey: nil, logger: context.logger)
+                    record(row, error: error.detail, dedupeKey: nil, logger: context.logger)
                     throw .notify(error)
                 }
             }
@@ -93,12 +93,11 @@ public struct Deliveries: Sendable {
         }
     }
 
-    /// Records a sync attempt; a failure to record does not change the answer, only the log.
-    private func record(_ row: NewDelivery, error: String?, dedupeKey: String?, logger: Logger) async {
-        do {
-            try await store.recordAttempt(row, error: error, dedupeKey: dedupeKey, window: settings.duplicateWindow)
-        } catch {
-            logger.error("could not record a delivery attempt", metadata: ["queue.error": "\(error)"])
+    /// Records a sync attempt without waiting for it; a failure to record does not change the
+    /// answer, only the log.
+    private func record(_ row: NewDelivery, error: String?, dedupeKey: String?, logger: Logger) {
+        store.recordAttempt(row, error: error, dedupeKey: dedupeKey, window: settings.duplicateWindow) { failure in
+            logger.error("could not record a delivery attempt", metadata: ["queue.error": "\(failure)"])
         }
     }
 }

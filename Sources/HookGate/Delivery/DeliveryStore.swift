@@ -9,11 +9,18 @@ import Synchronization
 /// one sync to disk. The database runs in WAL mode with `synchronous=FULL`, so a write has returned
 /// only once it is durable.
 public final class DeliveryStore: Sendable {
+    /// Every write, and the worker's `due` reads (they must be ordered with the merges).
     private let database: SQLiteThread
+    /// A second connection for the other reads: in WAL mode it sees the last commit and never
+    /// waits for one in progress, so a sync delivery's duplicate check does not wait for a sync
+    /// to disk.
+    private let reader: SQLiteThread
     /// Per target, the highest row id the worker has read with ``due(target:limit:now:)``: a pending
     /// row above it has not been handed out, so nothing is delivering it yet. Touched only on the
     /// database thread (the Mutex only makes that checkable).
     private let handedOut = Mutex<[String: Int]>([:])
+    /// Duplicate keys of sync deliveries whose record is not committed yet (see ``recordAttempt``).
+    private let unrecorded = Mutex<[String: Int]>([:])
 
     /// False after a write failed, until one succeeds; `/readyz` reports it.
     public var isWritable: Bool { database.isWritable }
@@ -22,10 +29,11 @@ public final class DeliveryStore: Sendable {
     static let busyTimeoutMilliseconds = 2000
     public static let fileName = "hookgate.sqlite"
 
-    private init(database: SQLiteDatabase, logger: Logger) {
+    private init(database: SQLiteDatabase, reader: SQLiteDatabase, logger: Logger) {
         self.database = SQLiteThread(database: database, name: "hookgate-queue") { error in
             logger.error("the delivery queue cannot be written", metadata: ["queue.error": "\(error)"])
         }
+        self.reader = SQLiteThread(database: reader, name: "hookgate-queue-read") { _ in }
     }
 
     /// Opens (creating if needed) the queue in `directory`.
@@ -72,7 +80,8 @@ public final class DeliveryStore: Sendable {
             }
             try database.query(
                 "CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state) WHERE merge_key IS NOT NULL")
-            return DeliveryStore(database: database, logger: logger)
+            let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            return DeliveryStore(database: database, reader: reader, logger: logger)
         } catch {
             throw StoreError("cannot open the queue \(path): \(error)")
         }
@@ -80,6 +89,7 @@ public final class DeliveryStore: Sendable {
 
     public func close() async {
         await database.close()
+        await reader.close()
     }
 
     // MARK: Writes
@@ -126,10 +136,27 @@ public final class DeliveryStore: Sendable {
 
     /// Records a delivery made while the sender waited: delivered, or failed with its error.
     /// A success also claims `dedupeKey`, so a redelivery of the same webhook is a duplicate.
-    public func recordAttempt(_ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) {
-        let row = try encode([delivery])[0]
-        try await write { database in
-            if error == nil, let dedupeKey { _ = try Self.claim(dedupeKey, window: window, now: now, in: database) }
+    ///
+    /// It does not wait for the commit: the notification has already happened, so the sender's
+    /// answer does not depend on this record, and waiting for its sync to disk only added latency.
+    /// Should the process die before the commit, a redelivery notifies again (at least once).
+    public func recordAttempt(
+        _ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date(),
+        failed: @escaping @Sendable (StoreError) -> Void
+    ) {
+        let row: [SQLValue]
+        do {
+            row = try encode([delivery])[0]
+        } catch {
+            failed(error)
+            return
+        }
+        // Until the claim is committed, ``isDuplicate`` finds the key here, so a replay that
+        // arrives right after this answer is still a duplicate.
+        let claimed = error == nil ? dedupeKey : nil
+        if let claimed { unrecorded.withLock { $0[claimed, default: 0] += 1 } }
+        database.writeLater({ database in
+            if let claimed { _ = try Self.claim(claimed, window: window, now: now, in: database) }
             let time = SQLValue.real(now.timeIntervalSince1970)
             try database.query(
                 """
@@ -137,7 +164,15 @@ public final class DeliveryStore: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
                 """,
                 row + [.text(error == nil ? "delivered" : "failed"), time, time, time, SQLValue(error)])
-        }
+        }, settled: { [self] error in
+            if let claimed {
+                unrecorded.withLock { keys in
+                    keys[claimed, default: 1] -= 1
+                    if keys[claimed] == 0 { keys[claimed] = nil }
+                }
+            }
+            if let error { failed(StoreError("the delivery queue cannot be written: \(error)")) }
+        })
     }
 
     /// Marks queued deliveries delivered, all in one statement.
@@ -221,7 +256,8 @@ public final class DeliveryStore: Sendable {
 
     /// Is `key` a delivery already handled within `window`?
     public func isDuplicate(_ key: String, window: Duration, now: Date = Date()) async throws(StoreError) -> Bool {
-        try await read { database in
+        if unrecorded.withLock({ $0[key] != nil }) { return true }
+        return try await read(on: reader) { database in
             try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), .real(now.timeIntervalSince1970 - window.seconds)]).isEmpty
         }
     }
@@ -229,7 +265,7 @@ public final class DeliveryStore: Sendable {
     /// The oldest pending deliveries of `target` that are due, in queue order. They count as
     /// handed out from now on: nothing merges into them unless they are rescheduled.
     public func due(target: String, limit: Int, now: Date = Date()) async throws(StoreError) -> [StoredDelivery] {
-        try await read { database in
+        try await read(on: database) { database in
             let rows = try Self.select(
                 "WHERE state = 'pending' AND target = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
                 [.text(target), .real(now.timeIntervalSince1970), .integer(limit)], in: database)
@@ -242,7 +278,7 @@ public final class DeliveryStore: Sendable {
 
     /// Pending deliveries per target.
     public func pendingSummary() async throws(StoreError) -> [TargetSummary] {
-        try await read { database in
+        try await read(on: reader) { database in
             try database.query(
                 "SELECT target, COUNT(*) AS n, MIN(created_at) AS oldest, MIN(next_attempt_at) AS next FROM deliveries WHERE state = 'pending' GROUP BY target ORDER BY target"
             ).map { row in
@@ -257,14 +293,14 @@ public final class DeliveryStore: Sendable {
     /// Deliveries in `states`, newest first.
     public func list(states: [StoredDelivery.State], limit: Int) async throws(StoreError) -> [StoredDelivery] {
         let marks = states.map { _ in "?" }.joined(separator: ", ")
-        return try await read { database in
+        return try await read(on: reader) { database in
             try Self.select("WHERE state IN (\(marks)) ORDER BY id DESC LIMIT ?", states.map { .text($0.rawValue) } + [.integer(limit)], in: database)
         }
     }
 
     /// Counts per state.
     public func counts() async throws(StoreError) -> [StoredDelivery.State: Int] {
-        try await read { database in
+        try await read(on: reader) { database in
             var counts: [StoredDelivery.State: Int] = [:]
             for row in try database.query("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state") {
                 if let state = row["state"].text.flatMap(StoredDelivery.State.init(rawValue:)) {
@@ -325,9 +361,9 @@ public final class DeliveryStore: Sendable {
         }
     }
 
-    private func read<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
+    private func read<T: Sendable>(on thread: SQLiteThread, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await database.read(operation)
+            return try await thread.read(operation)
         } catch {
             throw StoreError("the delivery queue cannot be read: \(error)")
         }

@@ -71,6 +71,19 @@ final class SQLiteThread: @unchecked Sendable {
         }
     }
 
+    /// Runs `operation` in the next shared transaction without waiting for it; `settled` hears
+    /// that it was committed (nil) or failed (the operation's or the commit's error, or that the
+    /// database was closed).
+    func writeLater(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> Void, settled: @escaping @Sendable ((any Error)?) -> Void) {
+        let accepted = submit {
+            writes.append(Write(run: { database in
+                try operation(database)
+                return { settled(nil) }
+            }, fail: { settled($0) }))
+        }
+        if !accepted { settled(SQLiteFailure.closed) }
+    }
+
     /// Finishes the work already handed over, then closes the database and ends the thread.
     func close() async {
         await withCheckedContinuation { continuation in
