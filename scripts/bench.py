@@ -86,6 +86,17 @@ class HookGate:
             self.proc.kill()
 
 
+class Bare(HookGate):
+    """A bare Hummingbird server with hookgate's route shape: the stack's own ceiling."""
+    def __init__(self, binary, work):
+        self.port = free_port()
+        self.started = time.time()
+        self.proc = subprocess.Popen([binary, "bare", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_http(f"http://127.0.0.1:{self.port}/health"):
+            sys.exit("bench: the bare Hummingbird server did not start")
+        self.startup = time.time() - self.started
+
+
 def write_config(work, endpoints, api, delivery):
     folder = tempfile.mkdtemp(dir=work, prefix="config-")
     lines = ["hookgateVersion: 1", f"api: {api}", "endpoints:"]
@@ -150,7 +161,7 @@ def run_wrk(url, script, connections, duration):
     return dict(rps=rps, total=total, p50=p50, p99=p99, max=to_ms(latency.group(3)), non2xx=non2xx, errors=errors)
 
 
-def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, floor=False):
+def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, floor=False, bare=False):
     body = open(PAYLOAD, "rb").read()
     rows = []
     for connections in (32, 128):
@@ -158,6 +169,10 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
         if floor:
             keys = ["floor-key"]
             url = f"http://127.0.0.1:{nginx.port}"
+        elif bare:
+            keys = ["floor-key"]
+            gate = Bare(os.path.join(args.bin, "HookGateBench"), work)
+            url = f"http://127.0.0.1:{gate.port}"
         else:
             config, keys = write_config(work, endpoints, f"http://127.0.0.1:{nginx.port}/api/flux", delivery)
             gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
@@ -205,7 +220,7 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--only", help="comma-separated scenario numbers (1-5) to run, for profiling; implies --no-write")
+    parser.add_argument("--only", help="comma-separated scenario numbers (1, 1b, 2-5) to run, for profiling; implies --no-write")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     if only:
@@ -216,6 +231,7 @@ def main():
     try:
         rows = []
         if wanted("1"): rows += scenario(args, work, "1. floor: nginx answers 200", nginx, floor=True)
+        if wanted("1b"): rows += scenario(args, work, "1b. bare Hummingbird reads the body, answers 200", nginx, bare=True)
         if wanted("2"): rows += scenario(args, work, "2. verify + parse + sync notify", nginx, delivery="sync")
         if wanted("3"): rows += scenario(args, work, "3. verify + parse + queued (fsync)", nginx, delivery="queued")
         if wanted("4"): rows += scenario(args, work, "4. bad signature flood (401)", nginx, delivery="queued", bad=True)

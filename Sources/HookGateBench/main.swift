@@ -1,14 +1,31 @@
 // The micro part of scripts/bench: verification and parsing of each provider's real fixture, per
 // second, on one core, through the same Provider values the server uses.
 //   hookgate-bench FIXTURES_DIR [SECONDS_PER_PROVIDER]
+// And the framework's ceiling: a bare Hummingbird server with hookgate's route shape that reads the
+// body and answers 200, with none of hookgate's work, so the table shows what the stack itself costs.
+//   hookgate-bench bare PORT
 import AsyncHTTPClient
 import Crypto
 import Foundation
 import HTTPTypes
 import HookGate
+import Hummingbird
 import Logging
 
 let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "bare", let port = Int(arguments[2]) {
+    let router = Router()
+    router.post("/hook/:segment") { request, _ -> Response in
+        let body = try await request.body.collect(upTo: 1 << 20)
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: body.readableBytes > 0 ? "OK" : "empty")))
+    }
+    router.get("/health") { _, _ in "OK" }
+    var logger = Logger(label: "bare")
+    logger.logLevel = .error
+    try await Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger).runService()
+    exit(0)
+}
 guard arguments.count >= 2 else {
     FileHandle.standardError.write(Data("usage: hookgate-bench FIXTURES_DIR [SECONDS]\n".utf8))
     exit(2)
