@@ -78,8 +78,9 @@ public final class DeliveryStore: Sendable {
             if !columns.contains("merge_key") {
                 try database.query("ALTER TABLE deliveries ADD COLUMN merge_key TEXT")
             }
-            try database.query(
-                "CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state) WHERE merge_key IS NOT NULL")
+            // Not a partial index (`WHERE merge_key IS NOT NULL`): proving that a query with
+            // `merge_key = ?` may use one makes SQLite re-prepare the statement at every new binding.
+            try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
             let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             return DeliveryStore(database: database, reader: reader, logger: logger)
         } catch {

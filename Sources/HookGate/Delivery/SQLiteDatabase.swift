@@ -35,9 +35,12 @@ final class SQLiteDatabase {
     @discardableResult
     func query(_ sql: String, _ binds: [SQLValue] = []) throws(SQLiteFailure) -> [SQLRow] {
         let statement = try prepared(sql)
-        defer {
-            sqlite_nio_sqlite3_reset(statement)
-            sqlite_nio_sqlite3_clear_bindings(statement)
+        // Every parameter is bound on every run, so the old bindings need no clearing; and
+        // `sqlite3_clear_bindings` would expire any statement whose plan looked at a bound value,
+        // which SQLite then re-prepares at its next step.
+        defer { sqlite_nio_sqlite3_reset(statement) }
+        guard binds.count == Int(sqlite_nio_sqlite3_bind_parameter_count(statement)) else {
+            throw SQLiteFailure(code: SQLITE_RANGE, message: "\(binds.count) values for the parameters of: \(sql)")
         }
         for (index, value) in binds.enumerated() {
             try check(bind(value, at: Int32(index + 1), in: statement))
