@@ -198,15 +198,22 @@ def micro(args):
 
 
 def startup(args, work, nginx):
+    """Start to first answer (median of 5) and idle memory: hookgate's, then a bare Hummingbird
+    server's for scale. Each memory figure is VmRSS and, of it, RssAnon (the process's own memory;
+    the rest is pages of the binary, shared with the page cache and reclaimable)."""
     config, _ = write_config(work, 100, f"http://127.0.0.1:{nginx.port}/api/flux", "queued")
     times, idle = [], []
     for _ in range(5):
         gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
         times.append(gate.startup * 1000)
         time.sleep(2)
-        idle.append(gate.status("VmRSS"))
+        idle.append((gate.status("VmRSS"), gate.status("RssAnon")))
         gate.stop()
-    return sorted(times)[len(times) // 2], sorted(idle)[len(idle) // 2]
+    bare = Bare(os.path.join(args.bin, "HookGateBench"), work)
+    time.sleep(2)
+    bare_idle = (bare.status("VmRSS"), bare.status("RssAnon"))
+    bare.stop()
+    return sorted(times)[len(times) // 2], sorted(idle)[len(idle) // 2], bare_idle
 
 
 def machine():
@@ -236,7 +243,7 @@ def main():
         if wanted("3"): rows += scenario(args, work, "3. verify + parse + queued (fsync)", nginx, delivery="queued")
         if wanted("4"): rows += scenario(args, work, "4. bad signature flood (401)", nginx, delivery="queued", bad=True)
         if wanted("5"): rows += scenario(args, work, "5. 100 endpoints, queued", nginx, endpoints=100, delivery="queued")
-        start_ms, idle_mib = startup(args, work, nginx) if only is None else (0, 0)
+        start_ms, idle, bare_idle = startup(args, work, nginx) if only is None else (0, (0, 0), (0, 0))
         micros = micro(args) if only is None else []
     finally:
         nginx.stop()
@@ -250,7 +257,9 @@ def main():
         gate = lambda k, fmt: (fmt % r[k]) if k in r else "-"
         lines.append(f"| {name} | {conns} | {r['rps']:.0f} | {pct} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | "
                      f"{r['non2xx'] + r['errors']} | {gate('peak', '%.1f')} | {gate('end', '%.1f')} | {gate('cpu_us', '%.0f')} |")
-    lines += ["", f"Start to first answered request with 100 endpoints: {start_ms:.0f} ms (median of 5); idle RSS: {idle_mib:.1f} MiB.", "",
+    lines += ["", f"Start to first answered request with 100 endpoints: {start_ms:.0f} ms (median of 5); "
+              f"idle RSS: {idle[0]:.1f} MiB, of which {idle[1]:.1f} MiB anonymous (RssAnon; the rest is pages of the binary). "
+              f"For scale, the bare Hummingbird server of 1b: {bare_idle[0]:.1f} MiB idle, {bare_idle[1]:.1f} MiB anonymous.", "",
               "| 6. micro: verify + parse, one core | body bytes | per second |", "| --- | ---: | ---: |"]
     lines += [f"| {name} | {size} | {int(rate):,} |" for name, size, rate in micros]
     table = "\n".join(lines)

@@ -340,7 +340,6 @@ public final class DeliveryStore: Sendable {
     /// The columns every new row shares: endpoint, source, delivery id, target, notifier, events.
     private func encode(_ deliveries: [NewDelivery]) throws(StoreError) -> [[SQLValue]] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         return try deliveries.map { delivery throws(StoreError) in
             guard let events = try? encoder.encode(delivery.events) else { throw StoreError("cannot encode the events of \(delivery.endpoint)") }
             return [.text(delivery.endpoint), .text(delivery.source), SQLValue(delivery.deliveryID),
