@@ -23,6 +23,7 @@ struct QueueHarness {
 
     static func withServer(
         api: String, delivery: String = "{initialBackoff: 50ms, maxBackoff: 200ms}", dataDir: String = Fixtures.temporaryDirectory(),
+        notifyTimeout: TimeAmount = .milliseconds(500),
         _ test: @Sendable (any TestClientProtocol, Config, DeliveryStore) async throws -> Void
     ) async throws {
         let config = try loadConfig("""
@@ -36,7 +37,7 @@ struct QueueHarness {
         logger.logLevel = .critical
         let store = try await DeliveryStore.open(directory: dataDir, logger: logger)
         let app = try buildApplication(
-            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: .milliseconds(500)),
+            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: notifyTimeout),
             client: .shared, store: store, metrics: TestMetrics.registry, logger: logger)
         try await app.test(.live) { client in try await test(client, config, store) }
         await store.close()
@@ -110,6 +111,35 @@ struct QueueHarness {
             let target = "flux-api \(flux.baseURL)/api/flux/v11/notify"
             let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             #expect(metrics.contains(#"hookgate_notifications_merged_total{target="\#(target)"} 4"#))
+        }
+    }
+
+    /// A burst of pushes to one branch while the Flux API is slow: each is answered "queued", the
+    /// API hears far fewer calls than pushes, and a call starts after the last push was answered,
+    /// so the last push is covered by a refresh that began after it.
+    @Test func aBurstOfPushesToOneBranchMakesFewCalls() async throws {
+        let arrivals = Mutex<[ContinuousClock.Instant]>([])
+        let flux = try await RecordingServer.start { _ in
+            arrivals.withLock { $0.append(.now) }
+            return RecordingServer.Reply(delay: .milliseconds(1500))
+        }
+        defer { Task { await flux.stop() } }
+        try await QueueHarness.withServer(api: flux.baseURL + "/api/flux", notifyTimeout: .seconds(10)) { client, config, store in
+            let pushes = 20
+            var answers: [String] = []
+            for index in 0..<pushes {
+                answers.append(try await QueueHarness.push(client, config, branch: "main", delivery: "burst-\(index)").1)
+            }
+            let lastAnswered = ContinuousClock.now
+            #expect(answers == Array(repeating: "queued", count: pushes))
+            try await waitUntil { try await store.counts()[.pending] == nil }
+            let calls = arrivals.withLock { $0 }
+            #expect(calls.count >= 2 && calls.count < pushes / 2, "\(calls.count) calls for \(pushes) pushes")
+            #expect(calls.contains { $0 > lastAnswered })
+            #expect(try await store.counts()[.delivered] == calls.count)
+            let target = "flux-api \(flux.baseURL)/api/flux/v11/notify"
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"hookgate_notifications_merged_total{target="\#(target)"} \#(pushes - calls.count)"#))
         }
     }
 
