@@ -107,6 +107,36 @@ struct PushedCommit: Decodable {
     var modified: [String]?
     var removed: [String]?
 
+    /// A push's `commits` (null is nil), read by ``JSONReader``.
+    static func read(_ reader: inout JSONReader) throws -> [PushedCommit]? {
+        if try reader.isNull() { return nil }
+        var commits: [PushedCommit] = []
+        try reader.array { reader in
+            var commit = PushedCommit()
+            try reader.object { key, reader in
+                if key == "added" {
+                    commit.added = try paths(&reader)
+                } else if key == "modified" {
+                    commit.modified = try paths(&reader)
+                } else if key == "removed" {
+                    commit.removed = try paths(&reader)
+                } else {
+                    return false
+                }
+                return true
+            }
+            commits.append(commit)
+        }
+        return commits
+    }
+
+    private static func paths(_ reader: inout JSONReader) throws -> [String]? {
+        if try reader.isNull() { return nil }
+        var paths: [String] = []
+        try reader.array { paths.append(try $0.string()) }
+        return paths
+    }
+
     /// Every path the commits touched, once each, in order.
     static func changedFiles(_ commits: [PushedCommit]?) -> [String]? {
         guard let commits else { return nil }

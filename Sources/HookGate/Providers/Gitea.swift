@@ -33,8 +33,7 @@ struct Gitea: Provider {
             throw .badRequest("missing X-Gitea-Event header", reason: "none of X-Forgejo-Event, X-Gitea-Event, X-Gogs-Event, X-GitHub-Event arrived; Gitea sends them with every delivery, so a proxy dropped them or the sender is not Gitea")
         }
         guard name == "push" else { return [HookEvent(name: name, kind: .other)] }
-        let push = try Payload.decode(GitHub.PushPayload.self, from: try GitHub.json(of: request), event: "Gitea push")
-        return [HookEvent(name: name, kind: .gitPush(push.event))]
+        return [HookEvent(name: name, kind: .gitPush(try GitHub.push(from: GitHub.json(of: request), event: "Gitea push")))]
     }
 
     func deliveryID(of request: WebhookRequest) -> String? {
