@@ -103,7 +103,7 @@ public final class DeliveryStore: Sendable {
     /// delivery arrived, and its refresh covers both.
     /// - Returns: for each delivery, the row that carries it; nil for a duplicate.
     public func enqueue(_ deliveries: [NewDelivery], dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
-        let rows = try encode(deliveries)
+        let rows = encode(deliveries)
         return try await write { database in
             if let dedupeKey, try !Self.claim(dedupeKey, window: window, now: now, in: database) { return nil }
             let time = SQLValue.real(now.timeIntervalSince1970)
@@ -145,13 +145,7 @@ public final class DeliveryStore: Sendable {
         _ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date(),
         failed: @escaping @Sendable (StoreError) -> Void
     ) {
-        let row: [SQLValue]
-        do {
-            row = try encode([delivery])[0]
-        } catch {
-            failed(error)
-            return
-        }
+        let row = encode([delivery])[0]
         // Until the claim is committed, ``isDuplicate`` finds the key here, so a replay that
         // arrives right after this answer is still a duplicate.
         let claimed = error == nil ? dedupeKey : nil
@@ -338,12 +332,10 @@ public final class DeliveryStore: Sendable {
     }
 
     /// The columns every new row shares: endpoint, source, delivery id, target, notifier, events.
-    private func encode(_ deliveries: [NewDelivery]) throws(StoreError) -> [[SQLValue]] {
-        let encoder = JSONEncoder()
-        return try deliveries.map { delivery throws(StoreError) in
-            guard let events = try? encoder.encode(delivery.events) else { throw StoreError("cannot encode the events of \(delivery.endpoint)") }
-            return [.text(delivery.endpoint), .text(delivery.source), SQLValue(delivery.deliveryID),
-                    .text(delivery.target), .text(delivery.notifier), .text(String(decoding: events, as: UTF8.self))]
+    private func encode(_ deliveries: [NewDelivery]) -> [[SQLValue]] {
+        deliveries.map { delivery in
+            [.text(delivery.endpoint), .text(delivery.source), SQLValue(delivery.deliveryID),
+             .text(delivery.target), .text(delivery.notifier), .text(HookEvent.storedJSON(delivery.events))]
         }
     }
 

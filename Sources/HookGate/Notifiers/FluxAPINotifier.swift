@@ -96,6 +96,11 @@ public enum FluxChange {
 
     /// A JSON string literal as Go writes it: `<`, `>`, `&`, U+2028 and U+2029 escaped too.
     static func goString(_ text: String) -> String {
+        let plain = text.utf8.allSatisfy { byte in
+            byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+                && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">") && byte != UInt8(ascii: "&")
+        }
+        if plain { return "\"" + text + "\"" }
         var out = "\""
         for scalar in text.unicodeScalars {
             switch scalar {
