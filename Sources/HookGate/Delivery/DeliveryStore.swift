@@ -138,9 +138,10 @@ public final class DeliveryStore: Sendable {
     /// Records a delivery made while the sender waited: delivered, or failed with its error.
     /// A success also claims `dedupeKey`, so a redelivery of the same webhook is a duplicate.
     ///
-    /// It does not wait for the commit: the notification has already happened, so the sender's
-    /// answer does not depend on this record, and waiting for its sync to disk only added latency.
-    /// Should the process die before the commit, a redelivery notifies again (at least once).
+    /// It does not wait for the commit, and the commit is not synced to disk on its own: the
+    /// notification has already happened, so the sender's answer does not depend on this record.
+    /// Should the process die before the commit (or the machine before the next sync), a
+    /// redelivery notifies again (at least once).
     public func recordAttempt(
         _ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date(),
         failed: @escaping @Sendable (StoreError) -> Void

@@ -25,7 +25,15 @@ final class SQLiteThread: @unchecked Sendable {
         /// Runs the write inside the shared transaction; returns how to resume its caller once committed.
         let run: (SQLiteDatabase) throws -> @Sendable () -> Void
         let fail: @Sendable (any Error) -> Void
+        /// Whether its commit must be on disk before it counts (`write`), or may reach the disk
+        /// with a later sync (`writeLater`).
+        let durable: Bool
     }
+
+    /// Whether commits are synced to disk now (`PRAGMA synchronous` FULL, as the database is
+    /// opened) or left to the next sync (NORMAL; safe from corruption in WAL mode). A batch of
+    /// `writeLater` records alone is committed without a sync of its own.
+    private var syncingCommits = true
 
     /// Called on the database thread when a batch fails after the last one committed (once per
     /// run of failures, so a broken disk is logged once, not per batch).
@@ -65,7 +73,8 @@ final class SQLiteThread: @unchecked Sendable {
                         let value = try operation(database)
                         return { continuation.resume(returning: value) }
                     },
-                    fail: { continuation.resume(throwing: $0) }))
+                    fail: { continuation.resume(throwing: $0) },
+                    durable: true))
             }
             if !accepted { continuation.resume(throwing: SQLiteFailure.closed) }
         }
@@ -73,13 +82,14 @@ final class SQLiteThread: @unchecked Sendable {
 
     /// Runs `operation` in the next shared transaction without waiting for it; `settled` hears
     /// that it was committed (nil) or failed (the operation's or the commit's error, or that the
-    /// database was closed).
+    /// database was closed). Its commit is not synced to disk unless the batch also holds a
+    /// `write`: a crash (of the machine, not the process) may lose it.
     func writeLater(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> Void, settled: @escaping @Sendable ((any Error)?) -> Void) {
         let accepted = submit {
             writes.append(Write(run: { database in
                 try operation(database)
                 return { settled(nil) }
-            }, fail: { settled($0) }))
+            }, fail: { settled($0) }, durable: false))
         }
         if !accepted { settled(SQLiteFailure.closed) }
     }
@@ -134,6 +144,11 @@ final class SQLiteThread: @unchecked Sendable {
 
     private func commit(_ batch: [Write]) {
         do {
+            let durable = batch.contains { $0.durable }
+            if durable != syncingCommits {
+                try database.query(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                syncingCommits = durable
+            }
             try database.query("BEGIN IMMEDIATE")
             var resumes: [@Sendable () -> Void] = []
             resumes.reserveCapacity(batch.count)
