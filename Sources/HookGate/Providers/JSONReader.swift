@@ -232,21 +232,29 @@ struct JSONReader {
     /// of a string passed over, only `\u` is checked, as `JSONDecoder` checks only that one.
     @discardableResult
     private mutating func skipString() throws -> Bool {
-        index += 1
+        // A local index (written back at the end) lets the loop run in registers: this loop is
+        // most of the reader's time.
+        var at = index + 1
+        defer { index = at }
+        let count = bytes.count
         var escaped = false
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\\"):
-                escaped = true
-                index += 2
-                if index <= bytes.count, bytes[index - 1] == UInt8(ascii: "u") { _ = try hex4() }
-            case UInt8(ascii: "\""):
-                index += 1
+        while at < count {
+            let byte = bytes[at]
+            if byte == UInt8(ascii: "\"") {
+                at += 1
                 return escaped
-            case 0..<0x20:
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+                at += 2
+                if at <= count, bytes[at - 1] == UInt8(ascii: "u") {
+                    index = at
+                    _ = try hex4()
+                    at = index
+                }
+            } else if byte < 0x20 {
                 throw invalid()
-            default:
-                index += 1
+            } else {
+                at += 1
             }
         }
         throw invalid()
