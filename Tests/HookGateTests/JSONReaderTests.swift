@@ -4,8 +4,9 @@ import Testing
 
 @testable import HookGate
 
-/// The push reader (`GitHub.push(from:)`, over `JSONReader`) against `JSONDecoder` as the
-/// reference: the same values from every real push, the same refusals of broken documents.
+/// The push readers (`GitHub.push(from:)` and `GitLab.push(from:)`, over `JSONReader`) against
+/// `JSONDecoder` as the reference: the same values from every real push, the same refusals of
+/// broken documents.
 struct JSONReaderTests {
     /// The fields the push reader takes, decoded the `Codable` way.
     struct ReferencePush: Decodable {
@@ -32,7 +33,47 @@ struct JSONReaderTests {
         }
     }
 
-    static let fixtures = ["github-push-tag-deleted.json", "github-push-branch-created-with-installation.json", "gitea-push.json", "gogs-push.json"]
+    /// GitLab's push, decoded the `Codable` way.
+    struct ReferenceGitLabPush: Decodable {
+        var ref: String
+        var before: String?
+        var after: String?
+        var project: Project
+        var user_username: String?
+        var commits: [PushedCommit]?
+
+        struct Project: Decodable {
+            var path_with_namespace: String
+            var git_ssh_url: String
+            var git_http_url: String?
+        }
+
+        var push: GitPush {
+            GitPush(fullName: project.path_with_namespace, sshURL: project.git_ssh_url, httpsURL: project.git_http_url,
+                    ref: ref, before: before, after: after, sender: user_username, changedFiles: PushedCommit.changedFiles(commits))
+        }
+    }
+
+    static let fixtures = [
+        "github-push-tag-deleted.json", "github-push-branch-created-with-installation.json", "gitea-push.json", "gogs-push.json",
+        "gitlab-push_hook.json", "gitlab-tag_push_hook.json", "gitlab-system_hook-push.json",
+    ]
+
+    /// The push reader for a fixture's source, and `Codable`'s reading as the reference.
+    struct Readers {
+        let read: (Data) -> GitPush?
+        let reference: (Data) -> GitPush?
+
+        init(_ fixture: String) {
+            if fixture.hasPrefix("gitlab-") {
+                read = { try? GitLab.push(from: $0, event: "GitLab Push Hook") }
+                reference = { try? JSONDecoder().decode(ReferenceGitLabPush.self, from: $0).push }
+            } else {
+                read = { try? GitHub.push(from: $0) }
+                reference = { try? JSONDecoder().decode(ReferencePush.self, from: $0).push }
+            }
+        }
+    }
 
     static func reference(_ data: Data) -> GitPush? {
         try? JSONDecoder().decode(ReferencePush.self, from: data).push
@@ -44,8 +85,9 @@ struct JSONReaderTests {
 
     @Test(arguments: fixtures) func realPushesReadAsCodableReadsThem(_ name: String) throws {
         let data = Fixtures.data(name)
-        let push = try #require(Self.read(data))
-        #expect(push == Self.reference(data))
+        let readers = Readers(name)
+        let push = try #require(readers.read(data))
+        #expect(push == readers.reference(data))
         #expect(!push.fullName.isEmpty && !push.sshURL.isEmpty)
     }
 
@@ -55,6 +97,7 @@ struct JSONReaderTests {
     /// rarely; it is never more lenient.
     @Test(arguments: fixtures) func brokenDocumentsAreRefusedAsCodableRefusesThem(_ name: String) {
         let data = Fixtures.data(name)
+        let readers = Readers(name)
         var documents: [(Data, String)] = stride(from: 0, to: data.count, by: 10).map { (data.prefix($0), "prefix of \($0) bytes") }
         for position in stride(from: 0, to: data.count, by: 7) {
             for byte in Array("\"{}[],:\\ 0-nx".utf8) {
@@ -65,7 +108,7 @@ struct JSONReaderTests {
         }
         var stricter = 0
         for (document, label) in documents {
-            let ours = Self.read(document), theirs = Self.reference(document)
+            let ours = readers.read(document), theirs = readers.reference(document)
             if let ours {
                 #expect(ours == theirs, "\(label)")
             } else if theirs != nil {

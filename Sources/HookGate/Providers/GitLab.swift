@@ -73,15 +73,13 @@ struct GitLab: Provider {
         }
         switch name {
         case "Push Hook", "Tag Push Hook":
-            let push = try Payload.decode(PushPayload.self, from: request.body, event: "GitLab \(name)")
-            return [HookEvent(name: name, kind: .gitPush(push.event))]
+            return [HookEvent(name: name, kind: .gitPush(try Self.push(from: request.body, event: "GitLab \(name)")))]
         case "System Hook":
             let kind = try Payload.decode(ObjectKind.self, from: request.body, event: "GitLab System Hook")
             guard let kindName = kind.object_kind ?? kind.event_name, kindName == "push" || kindName == "tag_push" else {
                 return [HookEvent(name: name, kind: .other)]
             }
-            let push = try Payload.decode(PushPayload.self, from: request.body, event: "GitLab System Hook")
-            return [HookEvent(name: name, kind: .gitPush(push.event))]
+            return [HookEvent(name: name, kind: .gitPush(try Self.push(from: request.body, event: "GitLab System Hook")))]
         default:
             return [HookEvent(name: name, kind: .other)]
         }
@@ -98,23 +96,54 @@ struct GitLab: Provider {
         var event_name: String?
     }
 
-    struct PushPayload: Decodable {
-        var ref: String
-        var before: String?
-        var after: String?
-        var project: Project
-        var user_username: String?
-        var commits: [PushedCommit]?
-
-        struct Project: Decodable {
-            var path_with_namespace: String
-            var git_ssh_url: String
-            var git_http_url: String?
-        }
-
-        var event: GitPush {
-            GitPush(fullName: project.path_with_namespace, sshURL: project.git_ssh_url, httpsURL: project.git_http_url,
-                    ref: ref, before: before, after: after, sender: user_username, changedFiles: PushedCommit.changedFiles(commits))
+    /// The fields of a push (project hooks and system hooks alike) that notifiers use, read
+    /// without building the rest (see ``JSONReader``).
+    static func push(from json: Data, event: String) throws(HookFailure) -> GitPush {
+        do throws(JSONReadError) {
+            return try JSONReader.read(json) { reader in
+                var ref: String?, before: String?, after: String?, user: String?
+                var project: (path: String, sshURL: String, httpURL: String?)?
+                var commits: [PushedCommit]?
+                try reader.object { key, reader in
+                    if key == "ref" {
+                        ref = try reader.string()
+                    } else if key == "before" {
+                        before = try reader.optionalString()
+                    } else if key == "after" {
+                        after = try reader.optionalString()
+                    } else if key == "user_username" {
+                        user = try reader.optionalString()
+                    } else if key == "project" {
+                        var path: String?, sshURL: String?, httpURL: String?
+                        try reader.object { key, reader in
+                            if key == "path_with_namespace" {
+                                path = try reader.string()
+                            } else if key == "git_ssh_url" {
+                                sshURL = try reader.string()
+                            } else if key == "git_http_url" {
+                                httpURL = try reader.optionalString()
+                            } else {
+                                return false
+                            }
+                            return true
+                        }
+                        guard let path else { throw reader.missing("path_with_namespace") }
+                        guard let sshURL else { throw reader.missing("git_ssh_url") }
+                        project = (path, sshURL, httpURL)
+                    } else if key == "commits" {
+                        commits = try PushedCommit.read(&reader)
+                    } else {
+                        return false
+                    }
+                    return true
+                }
+                guard let ref else { throw reader.missing("ref") }
+                guard let project else { throw reader.missing("project") }
+                return GitPush(fullName: project.path, sshURL: project.sshURL, httpsURL: project.httpURL,
+                               ref: ref, before: before, after: after, sender: user, changedFiles: PushedCommit.changedFiles(commits))
+            }
+        } catch {
+            throw .badRequest("cannot parse the \(event) payload", reason: "the \(event) payload is not the JSON expected: \(error.summary)")
         }
     }
 }
