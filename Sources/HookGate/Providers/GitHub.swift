@@ -86,61 +86,8 @@ struct GitHub: Provider {
         }
     }
 
-    /// The fields of a push event that notifiers use, read without building the rest (the push
-    /// is the largest and most frequent payload; see ``JSONReader``).
-    /// Gitea, Forgejo and Gogs send the same shape.
+    /// The fields of a push event that notifiers use. Gitea, Forgejo and Gogs send the same shape.
     static func push(from json: Data, event: String = "GitHub push") throws(HookFailure) -> GitPush {
-        do throws(JSONReadError) {
-            return try JSONReader.read(json) { reader in
-                var ref: String?, before: String?, after: String?, sender: String?
-                var repository: (fullName: String, sshURL: String, cloneURL: String?)?
-                var commits: [PushedCommit]?
-                try reader.object { key, reader in
-                    if key == "ref" {
-                        ref = try reader.string()
-                    } else if key == "before" {
-                        before = try reader.optionalString()
-                    } else if key == "after" {
-                        after = try reader.optionalString()
-                    } else if key == "repository" {
-                        var fullName: String?, sshURL: String?, cloneURL: String?
-                        try reader.object { key, reader in
-                            if key == "full_name" {
-                                fullName = try reader.string()
-                            } else if key == "ssh_url" {
-                                sshURL = try reader.string()
-                            } else if key == "clone_url" {
-                                cloneURL = try reader.optionalString()
-                            } else {
-                                return false
-                            }
-                            return true
-                        }
-                        guard let fullName else { throw reader.missing("full_name") }
-                        guard let sshURL else { throw reader.missing("ssh_url") }
-                        repository = (fullName, sshURL, cloneURL)
-                    } else if key == "sender" {
-                        sender = nil
-                        if try reader.isNull() { return true }
-                        try reader.object { key, reader in
-                            guard key == "login" else { return false }
-                            sender = try reader.optionalString()
-                            return true
-                        }
-                    } else if key == "commits" {
-                        commits = try PushedCommit.read(&reader)
-                    } else {
-                        return false
-                    }
-                    return true
-                }
-                guard let ref else { throw reader.missing("ref") }
-                guard let repository else { throw reader.missing("repository") }
-                return GitPush(fullName: repository.fullName, sshURL: repository.sshURL, httpsURL: repository.cloneURL,
-                               ref: ref, before: before, after: after, sender: sender, changedFiles: PushedCommit.changedFiles(commits))
-            }
-        } catch {
-            throw .badRequest("cannot parse the \(event) payload", reason: "the \(event) payload is not the JSON expected: \(error.summary)")
-        }
+        try PushLayout.gitHub.read(json, event: event)
     }
 }

@@ -96,54 +96,8 @@ struct GitLab: Provider {
         var event_name: String?
     }
 
-    /// The fields of a push (project hooks and system hooks alike) that notifiers use, read
-    /// without building the rest (see ``JSONReader``).
+    /// The fields of a push (project hooks and system hooks alike) that notifiers use.
     static func push(from json: Data, event: String) throws(HookFailure) -> GitPush {
-        do throws(JSONReadError) {
-            return try JSONReader.read(json) { reader in
-                var ref: String?, before: String?, after: String?, user: String?
-                var project: (path: String, sshURL: String, httpURL: String?)?
-                var commits: [PushedCommit]?
-                try reader.object { key, reader in
-                    if key == "ref" {
-                        ref = try reader.string()
-                    } else if key == "before" {
-                        before = try reader.optionalString()
-                    } else if key == "after" {
-                        after = try reader.optionalString()
-                    } else if key == "user_username" {
-                        user = try reader.optionalString()
-                    } else if key == "project" {
-                        var path: String?, sshURL: String?, httpURL: String?
-                        try reader.object { key, reader in
-                            if key == "path_with_namespace" {
-                                path = try reader.string()
-                            } else if key == "git_ssh_url" {
-                                sshURL = try reader.string()
-                            } else if key == "git_http_url" {
-                                httpURL = try reader.optionalString()
-                            } else {
-                                return false
-                            }
-                            return true
-                        }
-                        guard let path else { throw reader.missing("path_with_namespace") }
-                        guard let sshURL else { throw reader.missing("git_ssh_url") }
-                        project = (path, sshURL, httpURL)
-                    } else if key == "commits" {
-                        commits = try PushedCommit.read(&reader)
-                    } else {
-                        return false
-                    }
-                    return true
-                }
-                guard let ref else { throw reader.missing("ref") }
-                guard let project else { throw reader.missing("project") }
-                return GitPush(fullName: project.path, sshURL: project.sshURL, httpsURL: project.httpURL,
-                               ref: ref, before: before, after: after, sender: user, changedFiles: PushedCommit.changedFiles(commits))
-            }
-        } catch {
-            throw .badRequest("cannot parse the \(event) payload", reason: "the \(event) payload is not the JSON expected: \(error.summary)")
-        }
+        try PushLayout.gitLab.read(json, event: event)
     }
 }
