@@ -80,13 +80,29 @@ struct AdmissionTests {
         #expect(allowance.take(now: start + .seconds(2)) == 1)
     }
 
-    @Test func concurrencyGateCounts() {
-        let gate = ConcurrencyGate()
-        #expect(gate.enter(limit: 2))
-        #expect(gate.enter(limit: 2))
-        #expect(!gate.enter(limit: 2))
-        gate.leave()
-        #expect(gate.enter(limit: 2))
+    @Test func admissionGateSharesRequestsAndBytes() throws {
+        let gate = AdmissionGate()
+        let limits = Limits(maxBodyBytes: 10, maxBodyBytesInFlight: 30, maxConcurrentRequests: 4,
+                            maxConcurrentRequestsPerEndpoint: 3, maxConcurrentRequestsPerClient: 2)
+        let one = try #require(IPAddress("192.0.2.1")), two = try #require(IPAddress("192.0.2.2"))
+        #expect(gate.enter(endpoint: "a", client: one, limits: limits) == nil)
+        #expect(gate.enter(endpoint: "a", client: one, limits: limits) == nil)
+        #expect(gate.enter(endpoint: "b", client: one, limits: limits) == .client, "one address holds at most its share")
+        #expect(gate.enter(endpoint: "a", client: two, limits: limits) == nil)
+        #expect(gate.enter(endpoint: "a", client: nil, limits: limits) == .endpoint, "one endpoint holds at most its share")
+        #expect(gate.enter(endpoint: "b", client: nil, limits: limits) == nil)
+        #expect(gate.enter(endpoint: "c", client: nil, limits: limits) == .server)
+        gate.leave(endpoint: "a", client: one)
+        #expect(gate.enter(endpoint: "b", client: one, limits: limits) == nil)
+        // Bytes: 30 in all, 15 per endpoint (half, and at least one largest body).
+        #expect(gate.hold(bytes: 10, endpoint: "a", limits: limits))
+        #expect(!gate.hold(bytes: 10, endpoint: "a", limits: limits))
+        #expect(gate.hold(bytes: 5, endpoint: "a", limits: limits))
+        #expect(gate.hold(bytes: 15, endpoint: "b", limits: limits))
+        #expect(!gate.hold(bytes: 1, endpoint: "c", limits: limits), "the budget is spent")
+        gate.release(bytes: 15, endpoint: "a")
+        #expect(gate.hold(bytes: 10, endpoint: "c", limits: limits))
+        #expect(gate.held.bytes == 25)
     }
 
     @Test func settingsLoad() throws {
@@ -154,6 +170,10 @@ struct AdmissionTests {
 @Suite(.serialized) struct AdmissionServerTests {
     let push = Fixtures.data("github-push-tag-deleted.json")
 
+    /// The push as the `n`th of a series: a different body each (trailing spaces), as every push
+    /// GitHub sends differs; the same signed body again would be a replay.
+    func push(_ n: Int) -> Data { push + Data(repeating: UInt8(ascii: " "), count: n) }
+
     func metrics(_ client: any TestClientProtocol) async throws -> String {
         try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
     }
@@ -201,7 +221,8 @@ struct AdmissionTests {
             """, topYAML: "trustedProxies: [127.0.0.0/8]", files: ["p.key": key]) { client, config in
             let path = config.endpoints[2].path
             var statuses: [HTTPResponse.Status] = []
-            for forwardedFor in ["203.0.113.7", "203.0.113.7, 127.0.0.2", "203.0.113.7, 198.51.100.1", nil, "not-an-address"] {
+            for (n, forwardedFor) in ["203.0.113.7", "203.0.113.7, 127.0.0.2", "203.0.113.7, 198.51.100.1", nil, "not-an-address"].enumerated() {
+                let body = push(n)
                 var headers: HTTPFields = [
                     .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push",
                     HTTPField.Name("X-GitHub-Delivery")!: UUID().uuidString,
@@ -269,7 +290,7 @@ struct AdmissionTests {
         let flux = try await RecordingServer.start()
         defer { Task { await flux.stop() } }
         let body = push
-        let signed = (0..<5).map { _ in Harness.githubHeaders(body) }
+        let signed = (0..<5).map { push($0 + 1) }
         try await Harness.withServer(downstream: flux, requestReadTimeout: .seconds(4)) { client, config in
             let port = try #require(client.port)
             let path = config.endpoints[0].path
@@ -302,8 +323,8 @@ struct AdmissionTests {
             let slowHead = trickle("", head)
             let slowBody = trickle(head, String(decoding: body, as: UTF8.self))
             try await Task.sleep(for: .milliseconds(500))
-            for headers in signed {
-                #expect(try await post(client, path, headers: headers, body: body).status == .ok)
+            for other in signed {
+                #expect(try await post(client, path, headers: Harness.githubHeaders(other), body: other).status == .ok)
             }
             let servedBy = Date().timeIntervalSince1970
             for slow in [slowHead, slowBody] {

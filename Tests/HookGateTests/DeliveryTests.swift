@@ -46,7 +46,10 @@ struct QueueHarness {
     /// A GitHub push of branch `branch`, signed, with delivery id `delivery`.
     static func push(_ client: any TestClientProtocol, _ config: Config, branch: String, delivery: String) async throws -> (HTTPResponse.Status, String) {
         let body = Data(String(decoding: Fixtures.data("github-push-branch-created-with-installation.json"), as: UTF8.self)
-            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/\(branch)\"").utf8)
+            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/\(branch)\"")
+            // Every push GitHub sends is a different body (its commits, its timestamps); the same
+            // signed body again is a replay (docs/delivery.md#duplicates).
+            .replacingOccurrences(of: "\"created\": true", with: "\"created\": true, \"test_delivery\": \"\(delivery)\"").utf8)
         let headers: HTTPFields = [
             .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: delivery,
             HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: key, body: body)]
@@ -158,7 +161,7 @@ struct QueueHarness {
             NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: nil, target: "t", notifier: "n", events: [event], mergeKey: mergeKey)
         }
         func enqueue(_ rows: [NewDelivery]) async throws -> [Enqueued] {
-            try #require(try await store.enqueue(rows, dedupeKey: nil, window: .seconds(60)))
+            try #require(try await store.enqueue(rows, dedupeKeys: [], window: .seconds(60)))
         }
         // A PipelineRun-style notification (no key) is never merged, even while one waits for a retry.
         let first = try await enqueue([row(nil)])
@@ -192,7 +195,7 @@ struct QueueHarness {
                     var written = 0
                     while !stop.isSet {
                         let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: "\(writer)-\(written)", target: "t", notifier: "n", events: [event])
-                        _ = try await store.enqueue([row], dedupeKey: "\(writer)-\(written)", window: .seconds(60))
+                        _ = try await store.enqueue([row], dedupeKeys: ["\(writer)-\(written)"], window: .seconds(60))
                         written += 1
                     }
                     return written

@@ -278,7 +278,7 @@ import Testing
         let store = try await DeliveryStore.open(directory: folder, logger: logger)
         let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
         let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: "d-9", target: "flux-api http://x/api/flux/v11/notify", notifier: "flux-api", events: [event])
-        let ids = try #require(try await store.enqueue([row, row], dedupeKey: nil, window: .seconds(60))).map(\.id)
+        let ids = try #require(try await store.enqueue([row, row], dedupeKeys: [], window: .seconds(60))).map(\.id)
         try await store.markFailed(ids[0], attempts: 3, error: "http://x answered 500")
         await store.close()
 

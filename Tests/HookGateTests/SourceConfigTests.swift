@@ -122,7 +122,8 @@ import Testing
                 keyPath: jfrog.key
               - source: GitLab
                 keyPath: gl.key
-            """, files: ["sw.key": Self.whsec, "g.key": "g", "acr.key": "a", "jfrog.key": "j", "gl.key": "plain-token"])
+            """, files: ["sw.key": Self.whsec, "g.key": "g-key-0123456789", "acr.key": "a-key-0123456789", "jfrog.key": "j-key-0123456789",
+                      "gl.key": "plain-token-0123456789"])
         let text = config.warnings.map(\.description)
         #expect(config.endpoints[2].tokenHeader == nil)
         #expect(text.contains { $0.contains(":4: `delivery.duplicateWindow` is shorter than twice") && $0.contains("at least 10 min") }, "\(text)")

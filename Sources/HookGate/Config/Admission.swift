@@ -55,4 +55,15 @@ public struct ClientAddressPolicy: Sendable, Equatable {
         }
         return client
     }
+
+    /// The address a per-client cap (`limits.maxConcurrentRequestsPerClient`) applies to: the
+    /// client, unless the request came through a proxy hookgate does not trust (it carries
+    /// `X-Forwarded-For` from a peer outside `trustedProxies`). Such a peer's address stands for
+    /// every client behind it, so capping it would let one flood lock all of them out; the
+    /// endpoint's share still bounds the flood. Nil: not capped per client.
+    public func cappedClient(peer: IPAddress?, forwardedFor: [String]) -> IPAddress? {
+        guard let peer else { return nil }
+        if trustedProxies.contains(peer) { return client(peer: peer, forwardedFor: forwardedFor) }
+        return forwardedFor.isEmpty ? peer : nil
+    }
 }

@@ -1,7 +1,7 @@
 import Yams
 
-/// Reads what decides whether a request is taken before its body is read: `trustedProxies` and
-/// `limits.maxConcurrentRequests` at the top, `allowFrom` and `rateLimit` on each endpoint
+/// Reads what decides whether a request is taken before its body is read: `trustedProxies` at
+/// the top (`limits:` is ``LimitsLoader``'s), `allowFrom` and `rateLimit` on each endpoint
 /// (hookgate's schema only; docs/threat-model.md says why each exists).
 enum AdmissionLoader {
     /// The endpoint keys this reads, for `rejectUnknownKeys`.
@@ -10,16 +10,6 @@ enum AdmissionLoader {
     /// `trustedProxies: [CIDR, …]`.
     static func readTrustedProxies(_ object: YAMLObject) -> [AddressRange] {
         ranges(object, "trustedProxies", example: "[10.0.0.0/8]") ?? []
-    }
-
-    /// `limits.maxConcurrentRequests`, into `limits`.
-    static func readLimits(_ object: YAMLObject, into limits: inout Limits) {
-        guard let count = object.int("maxConcurrentRequests") else { return }
-        if count >= 1 {
-            limits.maxConcurrentRequests = count
-        } else {
-            object.reader.problem("`\(object.qualified("maxConcurrentRequests"))` must be 1 or more", at: object["maxConcurrentRequests"])
-        }
     }
 
     /// An endpoint's `allowFrom` and `rateLimit`, into `endpoint`.

@@ -49,19 +49,47 @@ public struct Config: Sendable {
     }
 }
 
-/// Bounds on what the server accepts from the network.
+/// Bounds on what the server accepts from the network (`limits:`; docs/configuration.md#limits).
 public struct Limits: Sendable, Equatable {
     /// Largest request body accepted; larger ones get 413. GitHub caps payloads at 25 MB.
     public var maxBodyBytes: Int
+    /// Bytes of request bodies held at once, across all requests; a request that would go over
+    /// gets 503 before its body is read. What bounds hookgate's memory under many large uploads.
+    public var maxBodyBytesInFlight: Int
     /// Webhook requests handled at once (from their head to their answer); more get 429.
     public var maxConcurrentRequests: Int
+    /// Of those, how many one endpoint may hold, so a flood at one URL leaves the others room.
+    public var maxConcurrentRequestsPerEndpoint: Int
+    /// Of those, how many one client address may hold (as told by `trustedProxies`).
+    public var maxConcurrentRequestsPerClient: Int
+    /// Events one request may carry (Bitbucket pushes of many branches, Quay pushes of many
+    /// tags); more get 413.
+    public var maxEventsPerDelivery: Int
 
     public static let defaultMaxBodyBytes = 25 * 1024 * 1024
+    public static let defaultMaxBodyBytesInFlight = 64 * 1024 * 1024
     public static let defaultMaxConcurrentRequests = 256
+    public static let defaultMaxEventsPerDelivery = 1000
 
-    public init(maxBodyBytes: Int = Limits.defaultMaxBodyBytes, maxConcurrentRequests: Int = Limits.defaultMaxConcurrentRequests) {
+    /// - Parameters: unset shares are a quarter (per endpoint) and a sixteenth (per client) of
+    ///   `maxConcurrentRequests`.
+    public init(
+        maxBodyBytes: Int = Limits.defaultMaxBodyBytes, maxBodyBytesInFlight: Int = Limits.defaultMaxBodyBytesInFlight,
+        maxConcurrentRequests: Int = Limits.defaultMaxConcurrentRequests, maxConcurrentRequestsPerEndpoint: Int? = nil,
+        maxConcurrentRequestsPerClient: Int? = nil, maxEventsPerDelivery: Int = Limits.defaultMaxEventsPerDelivery
+    ) {
         self.maxBodyBytes = maxBodyBytes
+        self.maxBodyBytesInFlight = maxBodyBytesInFlight
         self.maxConcurrentRequests = maxConcurrentRequests
+        self.maxConcurrentRequestsPerEndpoint = maxConcurrentRequestsPerEndpoint ?? max(1, maxConcurrentRequests / 4)
+        self.maxConcurrentRequestsPerClient = maxConcurrentRequestsPerClient ?? max(1, maxConcurrentRequests / 16)
+        self.maxEventsPerDelivery = maxEventsPerDelivery
+    }
+
+    /// Body bytes one endpoint may hold at once: half the budget, so a few large uploads to one
+    /// URL leave the others room, but never less than one body of the largest size.
+    public var maxBodyBytesInFlightPerEndpoint: Int {
+        min(maxBodyBytesInFlight, max(maxBodyBytes, maxBodyBytesInFlight / 2))
     }
 }
 

@@ -29,7 +29,10 @@ public enum ConfigLoader {
         let reader = YAMLReader(file: file)
         let root: Node?
         do {
+            try YAMLExpansion.check(text)
             root = try Yams.compose(yaml: text)
+        } catch let error as YAMLExpansion.TooLarge {
+            throw ConfigError(problems: [ConfigProblem(file: file, line: error.line, message: error.message, fix: YAMLExpansion.TooLarge.fix)])
         } catch let error as YamlError {
             throw ConfigError(problems: [yamlProblem(error, file: file)])
         } catch {
@@ -62,15 +65,7 @@ public enum ConfigLoader {
                 delivery = readDelivery(deliveryObject)
             }
             if let limitsObject = reader.object(object["limits"], path: "limits") {
-                limitsObject.rejectUnknownKeys(["maxBodySize", "maxConcurrentRequests"])
-                AdmissionLoader.readLimits(limitsObject, into: &limits)
-                if let size = limitsObject["maxBodySize"] {
-                    if let bytes = ByteSize.parse(size.string ?? ""), bytes > 0 {
-                        limits.maxBodyBytes = bytes
-                    } else {
-                        reader.problem("`limits.maxBodySize` must be a size such as 25MiB, 512KiB or 1048576", at: size)
-                    }
-                }
+                limits = LimitsLoader.read(limitsObject)
             }
         }
 
@@ -160,7 +155,7 @@ public enum ConfigLoader {
             for (path, node) in configured {
                 let resolved = path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path)
                 keyPaths.append(resolved)
-                guard let bytes = readKey(resolved, configured: path, at: node, reader: reader) else { continue }
+                guard let bytes = readKey(resolved, configured: path, at: node, reader: reader, warnings: &warnings) else { continue }
                 files.append(bytes)
                 if EndpointKey(bytes).endsWithNewline { keysEndingInNewline.append(resolved) }
             }
@@ -183,6 +178,9 @@ public enum ConfigLoader {
         let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil
         let id = own ? readID(item) : nil
+        // An `id` that cannot be used fails the endpoint: without it the URL would be the key's, and
+        // could clash with another endpoint's for no reason the operator wrote.
+        if own, item["id"] != nil, id == nil { failed = true }
         var mode = DeliveryMode.queued
         if own, let modeName = item.string("delivery") {
             if let parsed = DeliveryMode(rawValue: modeName) {
@@ -260,17 +258,38 @@ public enum ConfigLoader {
         return settings
     }
 
-    private static func readKey(_ path: String, configured: String, at node: Node?, reader: YAMLReader) -> [UInt8]? {
+    /// The shortest key hookgate accepts without a warning: 128 bits, as `hookgate keygen` writes more.
+    static let shortKeyLength = 16
+
+    private static func readKey(
+        _ path: String, configured: String, at node: Node?, reader: YAMLReader, warnings: inout [ConfigProblem]
+    ) -> [UInt8]? {
         reader.files.append(path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = FileManager.default.fileExists(atPath: path) ? "it cannot be read (permissions?)" : "it does not exist"
-            reader.problem("key file \"\(configured)\" (\(path)): \(reason)", at: node,
-                fix: "keyPath is relative to the config file's folder; create a key with `hookgate keygen --out \(configured)`")
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        let fix = "keyPath is relative to the config file's folder; create a key with `hookgate keygen --out \(configured)`"
+        if exists, isDirectory.boolValue {
+            reader.problem("key file \"\(configured)\" (\(path)) is a directory", at: node,
+                fix: "name the key file inside it (a Secret mounted as a folder holds one file per key), or \(fix)")
             return nil
         }
-        guard !data.isEmpty else {
-            reader.problem("key file \"\(configured)\" (\(path)) is empty", at: node, fix: "put the shared secret in it (`hookgate keygen --out \(configured)`)")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            reader.problem("key file \"\(configured)\" (\(path)): \(exists ? "it cannot be read (permissions?)" : "it does not exist")", at: node, fix: fix)
             return nil
+        }
+        let key = EndpointKey(Array(data))
+        let secret = key.withoutFinalNewline
+        if secret.allSatisfy({ [0x20, 0x09, 0x0a, 0x0d, 0x0b, 0x0c].contains($0) }) {
+            // An empty key (what `echo "$UNSET" > key` writes) makes a URL and signatures anyone can compute.
+            let what = data.isEmpty ? "is empty" : secret.isEmpty ? "holds only a newline" : "holds only whitespace"
+            reader.problem("key file \"\(configured)\" (\(path)) \(what), so anyone could compute its URL and signatures", at: node,
+                fix: "put the shared secret in it (`hookgate keygen --out \(configured)`); if a script wrote it, check that the variable it echoed was set")
+            return nil
+        }
+        if secret.count < shortKeyLength {
+            warnings.append(ConfigProblem(file: path, line: nil,
+                message: "the key is \(secret.count) bytes long, short enough to guess",
+                fix: "use at least \(shortKeyLength) random bytes (`hookgate keygen --out \(configured)` writes 40 hex digits)"))
         }
         return Array(data)
     }

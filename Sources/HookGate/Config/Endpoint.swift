@@ -108,11 +108,7 @@ public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
         var variants: [[UInt8]] = []
         for bytes in files {
             variants.append(bytes)
-            if bytes.last == UInt8(ascii: "\n") {
-                var trimmed = bytes.dropLast()
-                if trimmed.last == UInt8(ascii: "\r") { trimmed = trimmed.dropLast() }
-                variants.append(Array(trimmed))
-            }
+            if bytes.last == UInt8(ascii: "\n") { variants.append(Self.droppingFinalNewline(bytes)) }
         }
         candidateBytes = variants
         candidates = variants.map { SymmetricKey(data: $0) }
@@ -125,6 +121,17 @@ public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
     public init(_ text: String) {
         self.init(Array(text.utf8))
     }
+
+    /// `bytes` without a final `\n` or `\r\n`.
+    static func droppingFinalNewline(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.last == UInt8(ascii: "\n") else { return bytes }
+        var trimmed = bytes.dropLast()
+        if trimmed.last == UInt8(ascii: "\r") { trimmed = trimmed.dropLast() }
+        return Array(trimmed)
+    }
+
+    /// The first key file's bytes without a final newline: the secret as the provider has it.
+    var withoutFinalNewline: [UInt8] { Self.droppingFinalNewline(files[0]) }
 
     /// The first key file's bytes as stored (the fingerprint's input).
     public var stored: [UInt8] { files[0] }

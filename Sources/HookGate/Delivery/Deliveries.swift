@@ -35,16 +35,20 @@ public struct Deliveries: Sendable {
         self.wake = wake
     }
 
-    /// The key under which a delivery counts as seen: the endpoint and the sender's delivery id, or
-    /// a hash of the body when the sender gives none.
-    public static func dedupeKey(endpoint: String, deliveryID: String?, body: Data) -> String {
-        if let deliveryID, !deliveryID.isEmpty { return endpoint + " id " + deliveryID }
-        return endpoint + " sha256 " + SHA256.hash(data: body).hexString
+    /// The keys under which a delivery counts as seen (docs/delivery.md#duplicates): the sender's
+    /// delivery id, and, when the signature covers the whole body, the body's hash, so that a
+    /// captured request replayed under a new (unsigned) delivery id is still a duplicate. Bodies
+    /// that nothing signs are not keys: two identical Quay pushes are two pushes.
+    public static func dedupeKeys(endpoint: String, senderID: String?, body: Data, bodySigned: Bool) -> [String] {
+        var keys: [String] = []
+        if let senderID, !senderID.isEmpty { keys.append(endpoint + " id " + senderID) }
+        if bodySigned { keys.append(endpoint + " sha256 " + SHA256.hash(data: body).hexString) }
+        return keys
     }
 
     /// Hands each notifier the events its rule chose.
     func dispatch(
-        _ work: [(notifier: any Notifier, events: [HookEvent])], mode: DeliveryMode, context: NotifyContext, dedupeKey: String
+        _ work: [(notifier: any Notifier, events: [HookEvent])], mode: DeliveryMode, context: NotifyContext, dedupeKeys: [String]
     ) async throws(DispatchError) -> DispatchResult {
         let notifiers = work.map(\.notifier)
         let rows = work.map {
@@ -56,7 +60,7 @@ public struct Deliveries: Sendable {
         case .queued:
             let enqueued: [Enqueued]?
             do {
-                enqueued = try await store.enqueue(rows, dedupeKey: dedupeKey, window: settings.duplicateWindow)
+                enqueued = try await store.enqueue(rows, dedupeKeys: dedupeKeys, window: settings.duplicateWindow)
             } catch {
                 throw .storage(error)
             }
@@ -72,7 +76,7 @@ public struct Deliveries: Sendable {
             return .queued
         case .sync:
             do {
-                if try await store.isDuplicate(dedupeKey, window: settings.duplicateWindow) { return .duplicate }
+                if try await store.isDuplicate(dedupeKeys, window: settings.duplicateWindow) { return .duplicate }
             } catch {
                 throw .storage(error)
             }
@@ -82,10 +86,10 @@ public struct Deliveries: Sendable {
                 do {
                     try await notifier.notify(row.events, context: context)
                     HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
-                    record(row, error: nil, dedupeKey: dedupeKey, logger: context.logger)
+                    record(row, error: nil, dedupeKeys: dedupeKeys, logger: context.logger)
                 } catch {
                     HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
-                    record(row, error: error.detail, dedupeKey: nil, logger: context.logger)
+                    record(row, error: error.detail, dedupeKeys: [], logger: context.logger)
                     throw .notify(error)
                 }
             }
@@ -95,8 +99,8 @@ public struct Deliveries: Sendable {
 
     /// Records a sync attempt without waiting for it; a failure to record does not change the
     /// answer, only the log.
-    private func record(_ row: NewDelivery, error: String?, dedupeKey: String?, logger: Logger) {
-        store.recordAttempt(row, error: error, dedupeKey: dedupeKey, window: settings.duplicateWindow) { failure in
+    private func record(_ row: NewDelivery, error: String?, dedupeKeys: [String], logger: Logger) {
+        store.recordAttempt(row, error: error, dedupeKeys: dedupeKeys, window: settings.duplicateWindow) { failure in
             logger.error("could not record a delivery attempt", metadata: ["queue.error": "\(failure)"])
         }
     }

@@ -81,10 +81,23 @@ public final class DeliveryStore: Sendable {
             // Not a partial index (`WHERE merge_key IS NOT NULL`): proving that a query with
             // `merge_key = ?` may use one makes SQLite re-prepare the statement at every new binding.
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
+            try redactCredentials(in: database)
             let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             return DeliveryStore(database: database, reader: reader, logger: logger)
         } catch {
             throw StoreError("cannot open the queue \(path): \(error)")
+        }
+    }
+
+    /// Rows written before targets were redacted may name a downstream with its password
+    /// (`flux-api http://user:pass@…`): rewrite them as the notifiers now name themselves.
+    private static func redactCredentials(in database: SQLiteDatabase) throws {
+        for row in try database.query("SELECT id, target, last_error FROM deliveries WHERE target LIKE '%://%@%' OR last_error LIKE '%://%@%'") {
+            let target = row["target"].text ?? "", error = row["last_error"].text
+            try database.query(
+                "UPDATE deliveries SET target = ?, last_error = ? WHERE id = ?",
+                [.text(CredentialedURL.redactingCredentials(in: target)), SQLValue(error.map { CredentialedURL.redactingCredentials(in: $0) }),
+                 .integer(row["id"].integer ?? 0)])
         }
     }
 
@@ -95,17 +108,18 @@ public final class DeliveryStore: Sendable {
 
     // MARK: Writes
 
-    /// Queues `deliveries` in one durable transaction, unless `dedupeKey` was seen within `window`.
+    /// Queues `deliveries` in one durable transaction, unless one of `dedupeKeys` was seen within
+    /// `window`; otherwise claims them all.
     ///
     /// A delivery with a merge key is merged into a pending one of the same target and key that
     /// nothing is delivering now: one the worker has not read yet, or one whose next attempt is
     /// still ahead (more than ``mergeMargin`` away). Either way that row is delivered after this
     /// delivery arrived, and its refresh covers both.
     /// - Returns: for each delivery, the row that carries it; nil for a duplicate.
-    public func enqueue(_ deliveries: [NewDelivery], dedupeKey: String?, window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
+    public func enqueue(_ deliveries: [NewDelivery], dedupeKeys: [String], window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
         let rows = encode(deliveries)
         return try await write { database in
-            if let dedupeKey, try !Self.claim(dedupeKey, window: window, now: now, in: database) { return nil }
+            guard try Self.claim(dedupeKeys, window: window, now: now, in: database) else { return nil }
             let time = SQLValue.real(now.timeIntervalSince1970)
             var enqueued: [Enqueued] = []
             for (delivery, row) in zip(deliveries, rows) {
@@ -136,23 +150,23 @@ public final class DeliveryStore: Sendable {
     static let mergeMargin: Duration = .seconds(1)
 
     /// Records a delivery made while the sender waited: delivered, or failed with its error.
-    /// A success also claims `dedupeKey`, so a redelivery of the same webhook is a duplicate.
+    /// A success also claims `dedupeKeys`, so a redelivery of the same webhook is a duplicate.
     ///
     /// It does not wait for the commit, and the commit is not synced to disk on its own: the
     /// notification has already happened, so the sender's answer does not depend on this record.
     /// Should the process die before the commit (or the machine before the next sync), a
     /// redelivery notifies again (at least once).
     public func recordAttempt(
-        _ delivery: NewDelivery, error: String?, dedupeKey: String?, window: Duration, now: Date = Date(),
+        _ delivery: NewDelivery, error: String?, dedupeKeys: [String], window: Duration, now: Date = Date(),
         failed: @escaping @Sendable (StoreError) -> Void
     ) {
         let row = encode([delivery])[0]
-        // Until the claim is committed, ``isDuplicate`` finds the key here, so a replay that
+        // Until the claim is committed, ``isDuplicate`` finds the keys here, so a replay that
         // arrives right after this answer is still a duplicate.
-        let claimed = error == nil ? dedupeKey : nil
-        if let claimed { unrecorded.withLock { $0[claimed, default: 0] += 1 } }
+        let claimed = error == nil ? dedupeKeys : []
+        unrecorded.withLock { keys in for key in claimed { keys[key, default: 0] += 1 } }
         database.writeLater({ database in
-            if let claimed { _ = try Self.claim(claimed, window: window, now: now, in: database) }
+            _ = try Self.claim(claimed, window: window, now: now, in: database)
             let time = SQLValue.real(now.timeIntervalSince1970)
             try database.query(
                 """
@@ -161,10 +175,10 @@ public final class DeliveryStore: Sendable {
                 """,
                 row + [.text(error == nil ? "delivered" : "failed"), time, time, time, SQLValue(error)])
         }, settled: { [self] error in
-            if let claimed {
-                unrecorded.withLock { keys in
-                    keys[claimed, default: 1] -= 1
-                    if keys[claimed] == 0 { keys[claimed] = nil }
+            unrecorded.withLock { keys in
+                for key in claimed {
+                    keys[key, default: 1] -= 1
+                    if keys[key] == 0 { keys[key] = nil }
                 }
             }
             if let error { failed(StoreError("the delivery queue cannot be written: \(error)")) }
@@ -236,12 +250,23 @@ public final class DeliveryStore: Sendable {
         }
     }
 
-    /// Inserts `key` or refreshes it when older than the window; false when it is a duplicate.
-    private static func claim(_ key: String, window: Duration, now: Date, in database: SQLiteDatabase) throws -> Bool {
-        let claimed = try database.query(
-            "INSERT INTO seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen.seen_at < ? RETURNING key",
-            [.text(key), .real(now.timeIntervalSince1970), .real(now.timeIntervalSince1970 - window.seconds)])
-        return !claimed.isEmpty
+    /// Inserts each key, or refreshes it when older than the window; false, claiming none, when one
+    /// of them was seen within the window (a duplicate). Runs inside one transaction, so no other
+    /// write comes between the check and the claim.
+    private static func claim(_ keys: [String], window: Duration, now: Date, in database: SQLiteDatabase) throws -> Bool {
+        let since = SQLValue.real(now.timeIntervalSince1970 - window.seconds)
+        if keys.count > 1 {
+            for key in keys where try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), since]).isEmpty {
+                return false
+            }
+        }
+        for key in keys {
+            let claimed = try database.query(
+                "INSERT INTO seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE seen.seen_at < ? RETURNING key",
+                [.text(key), .real(now.timeIntervalSince1970), since])
+            if claimed.isEmpty { return false }
+        }
+        return true
     }
 
     private func lastHandedOut(_ target: String) -> Int {
@@ -250,11 +275,14 @@ public final class DeliveryStore: Sendable {
 
     // MARK: Reads
 
-    /// Is `key` a delivery already handled within `window`?
-    public func isDuplicate(_ key: String, window: Duration, now: Date = Date()) async throws(StoreError) -> Bool {
-        if unrecorded.withLock({ $0[key] != nil }) { return true }
+    /// Is one of `keys` a delivery already handled within `window`?
+    public func isDuplicate(_ keys: [String], window: Duration, now: Date = Date()) async throws(StoreError) -> Bool {
+        guard !keys.isEmpty else { return false }
+        if unrecorded.withLock({ seen in keys.contains { seen[$0] != nil } }) { return true }
         return try await read(on: reader) { database in
-            try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), .real(now.timeIntervalSince1970 - window.seconds)]).isEmpty
+            try keys.contains { key in
+                try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), .real(now.timeIntervalSince1970 - window.seconds)]).isEmpty
+            }
         }
     }
 

@@ -141,8 +141,10 @@ public final class DeliveryWorker: Service, Sendable {
                 group.addTask {
                     var rowLogger = logger
                     rowLogger[metadataKey: "hook.endpoint"] = "\(row.endpoint)"
-                    if let id = row.deliveryID { rowLogger[metadataKey: "hook.delivery"] = "\(id)" }
-                    let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: row.deliveryID, logger: rowLogger)
+                    // Rows queued before every delivery had an id get a stable one from the row.
+                    let deliveryID = row.deliveryID ?? "queue-\(row.id)"
+                    rowLogger[metadataKey: "hook.delivery"] = "\(deliveryID)"
+                    let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
                     let clock = ContinuousClock()
                     let start = clock.now
                     do throws(NotifyFailure) {

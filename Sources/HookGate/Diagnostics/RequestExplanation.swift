@@ -139,7 +139,7 @@ public struct RequestExplanation: Sendable {
 
     static func describe(_ action: NotifyAction) -> String {
         switch action {
-        case .fluxAPI(let url): "fluxAPI \(url)/v11/notify"
+        case .fluxAPI(let url): "fluxAPI \(CredentialedURL(url + "/v11/notify").redacted)"
         case .log: "log"
         case .reconcile(let objects): "reconcile \(objects.map { "\($0.resource.kind) \($0.name ?? "*")" }.joined(separator: ", "))"
         case .create(let spec): "create \(spec.resource.kind)\(spec.namespace.map { " in " + $0 } ?? "")"

@@ -72,7 +72,10 @@ public struct ObjectTemplate: Sendable, Equatable {
     public init(yaml: String) throws(TemplateError) {
         let node: Node?
         do {
+            try YAMLExpansion.check(yaml)
             node = try Yams.compose(yaml: yaml)
+        } catch let error as YAMLExpansion.TooLarge {
+            throw TemplateError("line \(error.line): \(error.message); \(YAMLExpansion.TooLarge.fix)")
         } catch {
             throw TemplateError("not valid YAML: \(error)")
         }

@@ -46,24 +46,29 @@ public struct CreateNotifier: Notifier {
         var object = template.render(Self.variables(event, context: context))
         var metadata = object["metadata"] ?? .object([])
         let prefix = metadata["generateName"]?.string ?? metadata["name"]?.string.map { $0 + "-" } ?? resource.kind.lowercased() + "-"
-        let identity = context.deliveryID ?? String(decoding: (try? JSONEncoder().encode(event)) ?? Data(), as: UTF8.self)
-        let digest = SHA256.hash(data: Data("\(target)\n\(identity)\n\(index)".utf8)).hexString.prefix(10)
+        let digest = Self.nameDigest(target: target, deliveryID: context.deliveryID, index: index)
         metadata.set("generateName", nil)
         metadata.set("name", .string(Self.dnsName(prefix, maxLength: 52) + digest))
         metadata.set("namespace", .string(namespace))
         var labels = metadata["labels"] ?? .object([])
         labels.set(Self.endpointLabel, .string(Self.labelValue(context.endpoint)))
         labels.set(Self.eventLabel, .string(Self.labelValue(event.name)))
-        if let delivery = context.deliveryID { labels.set(Self.deliveryLabel, .string(Self.labelValue(delivery))) }
+        labels.set(Self.deliveryLabel, .string(Self.labelValue(context.deliveryID)))
         metadata.set("labels", labels)
         object.set("metadata", metadata)
         return object
     }
 
+    /// The end of a created object's name: the same for the same action, delivery and event, so
+    /// a retry, a restart or a second replica finds the object made before.
+    static func nameDigest(target: String, deliveryID: String, index: Int) -> Substring {
+        SHA256.hash(data: Data("\(target)\n\(deliveryID)\n\(index)".utf8)).hexString.prefix(10)
+    }
+
     /// The values `$(hook.NAME)` stands for.
     static func variables(_ event: HookEvent, context: NotifyContext) -> [String: ObjectTemplate.Variable] {
         var values: [String: ObjectTemplate.Variable] = [
-            "event": .string(event.name), "deliveryID": .string(context.deliveryID ?? ""),
+            "event": .string(event.name), "deliveryID": .string(context.deliveryID),
             "endpoint": .string(context.endpoint), "source": .string(context.source.rawValue),
         ]
         switch event.kind {

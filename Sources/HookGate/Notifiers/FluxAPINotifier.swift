@@ -9,8 +9,11 @@ import NIOHTTP1
 /// Events that map to the same change (Quay's several tags of one image) are sent once.
 public struct FluxAPINotifier: Notifier {
     public let kind = "flux-api"
-    public var target: String { "flux-api " + url }
-    let url: String
+    public var target: String { "flux-api " + endpoint.redacted }
+    /// `{api}/v11/notify`; its credentials, if any, go only into the call.
+    let endpoint: CredentialedURL
+    /// The URL as logs and errors show it.
+    var url: String { endpoint.redacted }
     let client: HTTPClient
     let timeout: TimeAmount
 
@@ -21,7 +24,7 @@ public struct FluxAPINotifier: Notifier {
     public init(baseURL: String, client: HTTPClient, timeout: TimeAmount = FluxAPINotifier.defaultTimeout) {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        self.url = base + "/v11/notify"
+        self.endpoint = CredentialedURL(base + "/v11/notify")
         self.client = client
         self.timeout = timeout
     }
@@ -32,9 +35,7 @@ public struct FluxAPINotifier: Notifier {
     }
 
     public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
-        var sent: Set<String> = []
-        for event in events {
-            guard let body = FluxChange.json(for: event), sent.insert(body).inserted else { continue }
+        for body in Self.distinctBodies(events) {
             try await post(body)
             context.logger.debug("notified the Flux API", metadata: ["notify.url": "\(url)", "notify.body": "\(body)"])
         }
@@ -43,17 +44,24 @@ public struct FluxAPINotifier: Notifier {
     /// The Flux API is told "this repository or image changed; look now": the same change bodies
     /// make the same calls.
     public func mergeKey(for events: [HookEvent]) -> String? {
-        var bodies: [String] = []
-        for event in events {
-            guard let body = FluxChange.json(for: event), !bodies.contains(body) else { continue }
-            bodies.append(body)
-        }
+        let bodies = Self.distinctBodies(events)
         return bodies.isEmpty ? nil : bodies.joined(separator: "\n")
     }
 
+    /// The notify bodies of `events`, each once, in order (linear: a push of many branches is
+    /// many bodies).
+    static func distinctBodies(_ events: [HookEvent]) -> [String] {
+        var seen: Set<String> = []
+        return events.compactMap { event in
+            guard let body = FluxChange.json(for: event), seen.insert(body).inserted else { return nil }
+            return body
+        }
+    }
+
     private func post(_ body: String) async throws(NotifyFailure) {
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: endpoint.plain)
         request.method = .POST
+        if let authorization = endpoint.authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
         request.body = .bytes(ByteBuffer(string: body))

@@ -37,10 +37,12 @@ extension Notifier {
 public struct NotifyContext: Sendable {
     public var endpoint: String
     public var source: Source
-    public var deliveryID: String?
+    /// The delivery's id, given when it was accepted: the sender's, or a fresh one
+    /// (docs/delivery.md#delivery-ids). Names of created objects derive from it alone.
+    public var deliveryID: String
     public var logger: Logger
 
-    public init(endpoint: String, source: Source, deliveryID: String?, logger: Logger) {
+    public init(endpoint: String, source: Source, deliveryID: String, logger: Logger) {
         self.endpoint = endpoint
         self.source = source
         self.deliveryID = deliveryID

@@ -33,12 +33,15 @@ public enum Outcome: String, Sendable {
     case unauthorized
     case badRequest = "bad_request"
     case tooLarge = "too_large"
+    /// More events than `limits.maxEventsPerDelivery`.
+    case tooManyEvents = "too_many_events"
     case downstreamError = "downstream_error"
     case downstreamTimeout = "downstream_timeout"
     /// The client's address is not in the endpoint's `allowFrom`.
     case forbidden
     /// Over the endpoint's `rateLimit`.
     case rateLimited = "rate_limited"
-    /// Over `limits.maxConcurrentRequests`.
+    /// Over `limits.maxConcurrentRequests` (or an endpoint's or client's share of it), or over
+    /// `limits.maxBodyBytesInFlight`.
     case overloaded
 }

@@ -25,6 +25,12 @@ struct Artifactory: Provider {
         }
     }
 
+    /// In signing mode the header is an HMAC of the body; a plain secret signs nothing.
+    func signsBody(_ request: WebhookRequest) -> Bool {
+        guard let value = request.header(Self.auth) else { return false }
+        return !TokenCheck.matches(value, key: key)
+    }
+
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         let envelope = try Payload.decode(Envelope.self, from: request.body, event: "Artifactory")
         let name = "\(envelope.domain) \(envelope.event_type)"

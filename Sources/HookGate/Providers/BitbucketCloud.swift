@@ -46,6 +46,9 @@ struct BitbucketCloud: Provider {
         request.header(Self.requestUUID)
     }
 
+    /// Signed requests only: without a secret, Bitbucket Cloud sends none.
+    func signsBody(_ request: WebhookRequest) -> Bool { request.header(.xHubSignature) != nil }
+
     struct PushPayload: Decodable {
         var push: Push
         var repository: Repository

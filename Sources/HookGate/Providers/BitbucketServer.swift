@@ -17,6 +17,9 @@ struct BitbucketServer: Provider {
                                  fix: "Bitbucket Server signs only when the webhook has a secret: set the webhook's secret to the key file's content")
     }
 
+    /// Unsigned requests are pings only (see ``verify(_:)``).
+    func signsBody(_ request: WebhookRequest) -> Bool { request.header(.xHubSignature) != nil }
+
     func parse(_ request: WebhookRequest) throws(HookFailure) -> [HookEvent] {
         guard let name = request.header(.xEventKey), !name.isEmpty else {
             throw .badRequest("missing X-Event-Key header", reason: "no X-Event-Key header; Bitbucket Server sends it with every delivery, so a proxy dropped it or the sender is not Bitbucket Server")

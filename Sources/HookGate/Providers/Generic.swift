@@ -13,10 +13,4 @@ struct Generic: Provider {
     func parse(_ request: WebhookRequest) -> [HookEvent] {
         [HookEvent(name: Self.eventName, kind: .trigger)]
     }
-
-    /// `X-Request-Id` when the sender gives one; otherwise a fresh id, so that the same body sent
-    /// twice triggers twice (the body says nothing, and anyone with the URL could send another).
-    func deliveryID(of request: WebhookRequest) -> String? {
-        request.header(.xRequestID) ?? "generic-" + UUID().uuidString.lowercased()
-    }
 }

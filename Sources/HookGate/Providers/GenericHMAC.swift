@@ -22,6 +22,8 @@ struct GenericHMAC: Provider {
         try signature.check(request.body, header: name, request: request, key: key, source: "GenericHMAC", accepts: [])
     }
 
+    func signsBody(_ request: WebhookRequest) -> Bool { true }
+
     func parse(_ request: WebhookRequest) -> [HookEvent] {
         [HookEvent(name: Generic.eventName, kind: .trigger)]
     }

@@ -74,6 +74,8 @@ struct GitHub: Provider {
         request.header(Self.delivery)
     }
 
+    func signsBody(_ request: WebhookRequest) -> Bool { true }
+
     /// The JSON document, from either content type GitHub offers.
     static func json(of request: WebhookRequest) throws(HookFailure) -> Data {
         switch request.mediaType {

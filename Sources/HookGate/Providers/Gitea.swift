@@ -39,4 +39,6 @@ struct Gitea: Provider {
     func deliveryID(of request: WebhookRequest) -> String? {
         Self.deliveries.lazy.compactMap { request.header($0) }.first
     }
+
+    func signsBody(_ request: WebhookRequest) -> Bool { true }
 }

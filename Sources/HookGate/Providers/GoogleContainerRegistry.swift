@@ -58,11 +58,20 @@ struct GoogleContainerRegistry: Provider {
     /// Pub/Sub names the message only in the body, which is not read before verification.
     func deliveryID(of request: WebhookRequest) -> String? { nil }
 
+    /// The message's `messageId` (Pub/Sub redelivers a message it thinks was not taken with the
+    /// same id).
+    func acceptedDeliveryID(of request: WebhookRequest) -> String? {
+        guard let message = (try? JSONDecoder().decode(PushPayload.self, from: request.body))?.message else { return nil }
+        return message.messageId ?? message.message_id
+    }
+
     struct PushPayload: Decodable {
         var message: Message
 
         struct Message: Decodable {
             var data: String
+            var messageId: String?
+            var message_id: String?
         }
     }
 

@@ -48,6 +48,8 @@ struct Nexus: Provider {
         request.header(Self.delivery)
     }
 
+    func signsBody(_ request: WebhookRequest) -> Bool { true }
+
     struct ComponentPayload: Decodable {
         var action: String
         var component: Component

@@ -19,12 +19,26 @@ public protocol Provider: Sendable {
     /// The sender's id for this delivery (`X-GitHub-Delivery` …), for logs and duplicate checks.
     /// Read from headers only: it is asked before verification, so it never parses the body.
     func deliveryID(of request: WebhookRequest) -> String?
+
+    /// The sender's id of a verified request: ``deliveryID(of:)``, or one the body carries
+    /// (Pub/Sub's `messageId`), asked only once the request is verified.
+    func acceptedDeliveryID(of request: WebhookRequest) -> String?
+
+    /// Whether the request's signature, now verified, covers its whole body: then a copy of the
+    /// body under another (unsigned) delivery id is a replay, not a new delivery.
+    func signsBody(_ request: WebhookRequest) -> Bool
 }
 
 extension Provider {
     public func deliveryID(of request: WebhookRequest) -> String? {
         request.header(.xRequestID)
     }
+
+    public func acceptedDeliveryID(of request: WebhookRequest) -> String? {
+        deliveryID(of: request)
+    }
+
+    public func signsBody(_ request: WebhookRequest) -> Bool { false }
 }
 
 /// The one place that maps a configured source to its provider.

@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOFoundationCompat
 
 /// Answers `POST /hook/<segment>` (the endpoint's `id` or its key's fingerprint): admission →
 /// bounded body → verify → parse → dispatch → one-line answer.
 struct HookController: Sendable {
     let table: RouteTable
     let deliveries: Deliveries
-    let gate = ConcurrencyGate()
+    let gate = AdmissionGate()
 
     static let path: RouterPath = "/hook/:segment"
 
@@ -34,20 +35,27 @@ struct HookController: Sendable {
         logger[metadataKey: "hook.endpoint"] = "\(endpoint.name)"
         logger[metadataKey: "hook.source"] = "\(endpoint.source.rawValue)"
 
+        let peer = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
+        let forwardedFor = request.headers[values: .xForwardedFor]
         if let allowed = endpoint.allowFrom {
-            let peer = context.remoteAddress?.ipAddress.flatMap { IPAddress($0) }
-            let client = receiver.clientAddresses.client(peer: peer, forwardedFor: request.headers[values: .xForwardedFor])
+            let client = receiver.clientAddresses.client(peer: peer, forwardedFor: forwardedFor)
             guard let client, allowed.contains(client) else {
                 let from = client.map { "\($0)" } ?? "an address that cannot be told"
                 return turnAway(.forbidden, "forbidden: this endpoint takes requests only from its allowFrom addresses, and this one came from \(from)",
                                 outcome: .forbidden, endpoint: endpoint, logger: logger)
             }
         }
-        guard gate.enter(limit: receiver.limits.maxConcurrentRequests) else {
-            return turnAway(.tooManyRequests, "too many requests at once; retry in a second", retryAfter: .seconds(1),
+        let client = receiver.clientAddresses.cappedClient(peer: peer, forwardedFor: forwardedFor)
+        if let full = gate.enter(endpoint: endpoint.name, client: client, limits: receiver.limits) {
+            let whose = switch full {
+            case .server: ""
+            case .endpoint: " to this endpoint"
+            case .client: " from your address"
+            }
+            return turnAway(.tooManyRequests, "too many requests at once\(whose); retry in a second", retryAfter: .seconds(1),
                             outcome: .overloaded, endpoint: endpoint, logger: logger)
         }
-        defer { gate.leave() }
+        defer { gate.leave(endpoint: endpoint.name, client: client) }
         if let bucket = route.bucket, let wait = bucket.take() {
             return turnAway(.tooManyRequests, "too many requests to this endpoint (rateLimit: \(bucket.limit)); retry later", retryAfter: wait,
                             outcome: .rateLimited, endpoint: endpoint, logger: logger)
@@ -59,21 +67,28 @@ struct HookController: Sendable {
     private func process(_ request: Request, route: Receiver.Route, limits: Limits, logger: Logger) async -> Response {
         let endpoint = route.endpoint
         var logger = logger
+        var heldBytes = 0
+        defer { gate.release(bytes: heldBytes, endpoint: endpoint.name) }
         let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: limits.maxBodyBytes)
-        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
-            return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(limits.maxBodyBytes) bytes",
-                                      reason: "the body exceeds limits.maxBodySize (\(limits.maxBodyBytes) bytes)"),
-                          outcome: .tooLarge, route: route, logger: logger)
+        do throws(BodyRefusal) {
+            body = try await readBody(request, endpoint: endpoint.name, limits: limits, held: &heldBytes)
         } catch {
-            logger.notice("could not read the request body", metadata: ["hook.reason": "\(error)"])
-            return refuse(.badRequest("cannot read the body"), outcome: .badRequest, route: route, logger: logger)
+            switch error {
+            case .tooLarge:
+                return refuse(HookFailure(status: .contentTooLarge, message: "body larger than \(limits.maxBodyBytes) bytes",
+                                          reason: "the body exceeds limits.maxBodySize (\(limits.maxBodyBytes) bytes)"),
+                              outcome: .tooLarge, route: route, logger: logger)
+            case .overBudget:
+                return turnAway(.serviceUnavailable, "too many request bodies in flight; retry in a second", retryAfter: .seconds(1),
+                                outcome: .overloaded, endpoint: endpoint, logger: logger)
+            case .unreadable(let reason):
+                return refuse(.badRequest("cannot read the body", reason: "could not read the request body: \(reason)"),
+                              outcome: .badRequest, route: route, logger: logger)
+            }
         }
 
-        let webhook = WebhookRequest(headers: request.headers, body: Data(body.readableBytesView))
-        let deliveryID = route.provider.deliveryID(of: webhook)
-        if let deliveryID { logger[metadataKey: "hook.delivery"] = "\(deliveryID)" }
+        let webhook = WebhookRequest(headers: request.headers, body: body.getData(at: body.readerIndex, length: body.readableBytes, byteTransferStrategy: .noCopy) ?? Data())
+        if let senderID = route.provider.deliveryID(of: webhook) { logger[metadataKey: "hook.delivery"] = "\(senderID)" }
 
         let events: [HookEvent]
         do throws(HookFailure) {
@@ -84,6 +99,15 @@ struct HookController: Sendable {
                 Diagnosis.annotated($0, request: webhook, source: endpoint.source)
             }
         }
+        guard events.count <= limits.maxEventsPerDelivery else {
+            return refuse(HookFailure(status: .contentTooLarge, message: "too many events in one delivery (\(events.count); at most \(limits.maxEventsPerDelivery))",
+                                      reason: "the request carries \(events.count) events, more than limits.maxEventsPerDelivery (\(limits.maxEventsPerDelivery))"),
+                          outcome: .tooManyEvents, route: route, logger: logger)
+        }
+        // Every accepted request has an id from here on (docs/delivery.md#delivery-ids).
+        let senderID = DeliveryIdentity.senderID(route.provider.acceptedDeliveryID(of: webhook))
+        let deliveryID = senderID ?? DeliveryIdentity.fresh()
+        logger[metadataKey: "hook.delivery"] = "\(deliveryID)"
 
         let names = Set(events.map(\.name)).sorted().joined(separator: ",")
         logger[metadataKey: "hook.event"] = "\(names)"
@@ -113,10 +137,10 @@ struct HookController: Sendable {
             return Self.reply(.ok, "event \(names) accepted; no action's rule matches it")
         }
         let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: deliveryID, logger: logger)
-        let dedupeKey = Deliveries.dedupeKey(endpoint: endpoint.name, deliveryID: deliveryID, body: webhook.body)
+        let dedupeKeys = Deliveries.dedupeKeys(endpoint: endpoint.name, senderID: senderID, body: webhook.body, bodySigned: route.provider.signsBody(webhook))
         let result: DispatchResult
         do throws(DispatchError) {
-            result = try await deliveries.dispatch(work, mode: endpoint.delivery, context: context, dedupeKey: dedupeKey)
+            result = try await deliveries.dispatch(work, mode: endpoint.delivery, context: context, dedupeKeys: dedupeKeys)
         } catch {
             switch error {
             case .notify(let failure):
@@ -148,6 +172,45 @@ struct HookController: Sendable {
             logger.info("duplicate delivery; nothing notified")
             return Self.reply(.ok, "duplicate")
         }
+    }
+
+    /// Why a body was not read in full.
+    enum BodyRefusal: Error {
+        /// Over `limits.maxBodySize` (413).
+        case tooLarge
+        /// Over `limits.maxBodyBytesInFlight` or the endpoint's share of it (503).
+        case overBudget
+        /// The connection failed or closed before the body ended.
+        case unreadable(String)
+    }
+
+    /// Reads the body into one buffer, holding its bytes against the budget (``AdmissionGate``):
+    /// all at once before reading when `Content-Length` says how many, else as they arrive.
+    /// `held` says how many bytes are held, for the caller to release.
+    private func readBody(_ request: Request, endpoint: String, limits: Limits, held: inout Int) async throws(BodyRefusal) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }) {
+            guard declared <= limits.maxBodyBytes else { throw .tooLarge }
+            guard gate.hold(bytes: declared, endpoint: endpoint, limits: limits) else { throw .overBudget }
+            held = declared
+            buffer.reserveCapacity(declared)
+        }
+        do {
+            for try await var chunk in request.body {
+                let total = buffer.readableBytes + chunk.readableBytes
+                guard total <= limits.maxBodyBytes else { throw BodyRefusal.tooLarge }
+                if total > held {
+                    guard gate.hold(bytes: total - held, endpoint: endpoint, limits: limits) else { throw BodyRefusal.overBudget }
+                    held = total
+                }
+                buffer.writeBuffer(&chunk)
+            }
+        } catch let refusal as BodyRefusal {
+            throw refusal
+        } catch {
+            throw .unreadable("\(error)")
+        }
+        return buffer
     }
 
     /// Refuses a request before its body is read. Logged at debug level only: these answer floods.
