@@ -211,7 +211,6 @@ struct AdmissionTests {
         let flux = try await RecordingServer.start()
         defer { Task { await flux.stop() } }
         let key = "proxied-key"
-        let body = push
         try await Harness.withServer(downstream: flux, extraYAML: """
               - name: proxied
                 source: GitHub

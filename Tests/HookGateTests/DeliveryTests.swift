@@ -314,8 +314,11 @@ struct QueueHarness {
             #expect(text.contains("try again later"))
             try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
             _ = await locker.value
-            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
+            // Not ready while the last webhook's write failed (a probe alone proves little: on a
+            // full disk it may fit where a webhook does not); ready again once one succeeds.
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .serviceUnavailable) }
             #expect(try await QueueHarness.push(client, config, branch: "main", delivery: "locked").1 == "queued")
+            try await client.execute(uri: "/readyz", method: .get) { #expect($0.status == .ok) }
             _ = await flux.waitForRequests(1)
         }
     }

@@ -71,8 +71,7 @@ public struct Limits: Sendable, Equatable {
     public static let defaultMaxConcurrentRequests = 256
     public static let defaultMaxEventsPerDelivery = 1000
 
-    /// - Parameters: unset shares are a quarter (per endpoint) and a sixteenth (per client) of
-    ///   `maxConcurrentRequests`.
+    /// - Parameters: unset shares are a quarter of `maxConcurrentRequests` each (64 of 256).
     public init(
         maxBodyBytes: Int = Limits.defaultMaxBodyBytes, maxBodyBytesInFlight: Int = Limits.defaultMaxBodyBytesInFlight,
         maxConcurrentRequests: Int = Limits.defaultMaxConcurrentRequests, maxConcurrentRequestsPerEndpoint: Int? = nil,
@@ -82,7 +81,7 @@ public struct Limits: Sendable, Equatable {
         self.maxBodyBytesInFlight = maxBodyBytesInFlight
         self.maxConcurrentRequests = maxConcurrentRequests
         self.maxConcurrentRequestsPerEndpoint = maxConcurrentRequestsPerEndpoint ?? max(1, maxConcurrentRequests / 4)
-        self.maxConcurrentRequestsPerClient = maxConcurrentRequestsPerClient ?? max(1, maxConcurrentRequests / 16)
+        self.maxConcurrentRequestsPerClient = maxConcurrentRequestsPerClient ?? max(1, maxConcurrentRequests / 4)
         self.maxEventsPerDelivery = maxEventsPerDelivery
     }
 

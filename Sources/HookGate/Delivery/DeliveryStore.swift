@@ -29,11 +29,29 @@ public final class DeliveryStore: Sendable {
     static let busyTimeoutMilliseconds = 2000
     public static let fileName = "hookgate.sqlite"
 
-    private init(database: SQLiteDatabase, reader: SQLiteDatabase, logger: Logger) {
-        self.database = SQLiteThread(database: database, name: "hookgate-queue") { error in
+    private init(database: SQLiteDatabase, reader: SQLiteDatabase, path: String, logger: Logger) {
+        let report: @Sendable (String) -> Void = { message in logger.error("\(message)") }
+        self.database = SQLiteThread(
+            database: database, file: QueueFile(path: path, role: .writer, open: Self.connect, report: report), name: "hookgate-queue"
+        ) { error in
             logger.error("the delivery queue cannot be written", metadata: ["queue.error": "\(error)"])
         }
-        self.reader = SQLiteThread(database: reader, name: "hookgate-queue-read") { _ in }
+        self.reader = SQLiteThread(
+            database: reader, file: QueueFile(path: path, role: .reader, open: Self.connect, report: report), name: "hookgate-queue-read") { _ in }
+    }
+
+    /// How long after a failed write `/readyz` still says the queue cannot be written.
+    public static let failureMemory: Duration = .seconds(30)
+
+    /// Whether a write failed within ``failureMemory`` and no write but a probe succeeded since.
+    public var failedRecently: Bool { database.failed(within: Self.failureMemory) }
+
+    /// A connection to the queue at `path`, in WAL mode with durable commits.
+    private static func connect(_ path: String) throws -> SQLiteDatabase {
+        let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        try database.query("PRAGMA journal_mode = WAL")
+        try database.query("PRAGMA synchronous = FULL")
+        return database
     }
 
     /// Opens (creating if needed) the queue in `directory`.
@@ -45,10 +63,8 @@ public final class DeliveryStore: Sendable {
         }
         let path = (directory as NSString).appendingPathComponent(fileName)
         do {
-            let database = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+            let database = try connect(path)
             for statement in [
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA synchronous = FULL",
                 """
                 CREATE TABLE IF NOT EXISTS deliveries (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -83,7 +99,7 @@ public final class DeliveryStore: Sendable {
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
             try redactCredentials(in: database)
             let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            return DeliveryStore(database: database, reader: reader, logger: logger)
+            return DeliveryStore(database: database, reader: reader, path: path, logger: logger)
         } catch {
             throw StoreError("cannot open the queue \(path): \(error)")
         }
@@ -245,7 +261,7 @@ public final class DeliveryStore: Sendable {
 
     /// A small durable write, to prove the queue can be written (`/readyz`).
     public func probe(now: Date = Date()) async throws(StoreError) {
-        try await write { database in
+        try await write(probe: true) { database in
             try database.query("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", [.text("\(now.timeIntervalSince1970)")])
         }
     }
@@ -372,9 +388,9 @@ public final class DeliveryStore: Sendable {
 
     /// Runs `operation` inside the next shared transaction and returns once it is committed.
     @discardableResult
-    private func write<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
+    private func write<T: Sendable>(probe: Bool = false, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
         do {
-            return try await database.write(operation)
+            return try await database.write(probe: probe, operation)
         } catch let error as StoreError {
             throw error
         } catch {

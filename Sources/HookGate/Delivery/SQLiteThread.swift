@@ -10,8 +10,11 @@ import Foundation
 /// every statement was a hop to its thread pool and back, and most of the queued path's CPU time
 /// went to waking threads.
 final class SQLiteThread: @unchecked Sendable {
-    // @unchecked: `database` is touched only on `thread`; everything else is guarded by `condition`.
-    private let database: SQLiteDatabase
+    // @unchecked: `database` and `file` are touched only on `thread`; everything else is guarded
+    // by `condition`.
+    private var database: SQLiteDatabase
+    /// The file the connection is on, checked before each batch (nil: not watched).
+    private var file: QueueFile?
     private let condition = NSCondition()
     private var reads: [Job] = []
     private var writes: [Write] = []
@@ -28,6 +31,9 @@ final class SQLiteThread: @unchecked Sendable {
         /// Whether its commit must be on disk before it counts (`write`), or may reach the disk
         /// with a later sync (`writeLater`).
         let durable: Bool
+        /// A readiness probe: its success alone does not prove the queue writable (a small row
+        /// may fit where a webhook's does not).
+        var probe = false
     }
 
     /// Whether commits are synced to disk now (`PRAGMA synchronous` FULL, as the database is
@@ -39,9 +45,12 @@ final class SQLiteThread: @unchecked Sendable {
     /// run of failures, so a broken disk is logged once, not per batch).
     private let startedFailing: @Sendable (any Error) -> Void
     private var failing = false
+    /// When a batch last failed to commit.
+    private var lastFailure: ContinuousClock.Instant?
 
-    init(database: SQLiteDatabase, name: String, startedFailing: @escaping @Sendable (any Error) -> Void) {
+    init(database: SQLiteDatabase, file: QueueFile? = nil, name: String, startedFailing: @escaping @Sendable (any Error) -> Void) {
         self.database = database
+        self.file = file
         self.startedFailing = startedFailing
         let thread = Thread { [self] in loop() }
         thread.name = name
@@ -56,6 +65,15 @@ final class SQLiteThread: @unchecked Sendable {
         return !failing
     }
 
+    /// Whether a batch failed to commit within `interval` (a full disk fails the webhooks' writes
+    /// while a small write may still fit in a page already allocated).
+    func failed(within interval: Duration) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let lastFailure else { return false }
+        return ContinuousClock.now - lastFailure < interval
+    }
+
     /// Runs `operation` alone (not in a write batch), in order with the other work.
     func read<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -65,7 +83,7 @@ final class SQLiteThread: @unchecked Sendable {
     }
 
     /// Runs `operation` in the next shared transaction and returns its result once that is committed.
-    func write<T: Sendable>(_ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+    func write<T: Sendable>(probe: Bool = false, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = submit {
                 writes.append(Write(
@@ -74,7 +92,7 @@ final class SQLiteThread: @unchecked Sendable {
                         return { continuation.resume(returning: value) }
                     },
                     fail: { continuation.resume(throwing: $0) },
-                    durable: true))
+                    durable: true, probe: probe))
             }
             if !accepted { continuation.resume(throwing: SQLiteFailure.closed) }
         }
@@ -130,8 +148,15 @@ final class SQLiteThread: @unchecked Sendable {
             condition.unlock()
 
             if finished { break }
+            let fileProblem = followFile()
             for read in batchReads { read(database) }
-            if !batchWrites.isEmpty { commit(batchWrites) }
+            if !batchWrites.isEmpty {
+                if let fileProblem {
+                    fail(batchWrites, fileProblem)
+                } else {
+                    commit(batchWrites)
+                }
+            }
         }
         database.close()
         condition.lock()
@@ -159,21 +184,43 @@ final class SQLiteThread: @unchecked Sendable {
                 _ = try? database.query("ROLLBACK")
                 throw error
             }
-            setFailing(false)
+            setFailing(false, provenWritable: batch.contains { !$0.probe })
             for resume in resumes { resume() }
         } catch {
-            if setFailing(true) { startedFailing(error) }
-            for write in batch { write.fail(error) }
+            fail(batch, error)
+        }
+    }
+
+    private func fail(_ batch: [Write], _ error: any Error) {
+        if setFailing(true) { startedFailing(error) }
+        for write in batch { write.fail(error) }
+    }
+
+    /// Checks that the connection's file is still the one on disk, and follows it when it is not
+    /// (``QueueFile/follow(_:)``); the error, when writes must be refused.
+    private func followFile() -> (any Error)? {
+        guard var watched = file else { return nil }
+        defer { file = watched }
+        do {
+            if let reopened = try watched.follow(database) {
+                database = reopened
+                syncingCommits = true
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 
     /// Records whether the last batch failed; true when that changed from committing to failing.
     @discardableResult
-    private func setFailing(_ value: Bool) -> Bool {
+    private func setFailing(_ value: Bool, provenWritable: Bool = false) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         let started = value && !failing
         failing = value
+        if value { lastFailure = .now }
+        if provenWritable { lastFailure = nil }
         return started
     }
 }

@@ -50,7 +50,12 @@ public struct CreateNotifier: Notifier {
         metadata.set("generateName", nil)
         metadata.set("name", .string(Self.dnsName(prefix, maxLength: 52) + digest))
         metadata.set("namespace", .string(namespace))
+        // Label values are at most 63 of [A-Za-z0-9_.-]: a value from the webhook (`feature/x`, a
+        // long tag) is made one, or the API server refuses the object (422) and it is never made.
         var labels = metadata["labels"] ?? .object([])
+        if case .object(let pairs) = labels {
+            labels = .object(pairs.map { key, value in (key, value.string.map { .string(Self.labelValue($0)) } ?? value) })
+        }
         labels.set(Self.endpointLabel, .string(Self.labelValue(context.endpoint)))
         labels.set(Self.eventLabel, .string(Self.labelValue(event.name)))
         labels.set(Self.deliveryLabel, .string(Self.labelValue(context.deliveryID)))

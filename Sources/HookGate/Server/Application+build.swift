@@ -99,6 +99,9 @@ public func buildApplication(
     let table = RouteTable(receiver: try build(config), config: config)
     router.get("/readyz") { _, _ in
         do {
+            // A small probe may fit in a page already allocated on a full disk: a webhook's
+            // write that failed lately counts too.
+            guard !store.failedRecently else { throw StoreError("a write failed within \(DeliveryStore.failureMemory)") }
             try await store.probe()
             return HookController.reply(.ok, table.readiness)
         } catch {

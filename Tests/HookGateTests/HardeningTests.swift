@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import HTTPTypes
+import HookGateTestSupport
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import HookGate
+
+/// Issue 12: what an outside attack run broke, each with the test that failed before the fix.
+@Suite(.serialized) struct HardeningTests {
+    static let endpoint = "hookgateVersion: 1\nendpoints:\n  - {source: GitHub, keyPath: k}\n"
+
+    /// 1, 11: a key that is empty or only whitespace is an error naming the file; a directory says
+    /// so; a short key is a warning.
+    @Test(arguments: [("\n", "holds only a newline"), ("", "is empty"), (" ", "holds only whitespace"), ("\r\n", "holds only a newline"), (" \t\n", "holds only whitespace")])
+    func emptyKeysAreRefused(key: String, says: String) {
+        let text = problems(Self.endpoint, files: ["k": key]).map(\.description)
+        #expect(text.contains { $0.contains(says) && $0.contains("/k)") }, "\(text)")
+    }
+
+    @Test func directoryShortKeyAndBadID() throws {
+        let folder = Fixtures.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder + "/keys", withIntermediateDirectories: true)
+        try Self.endpoint.replacingOccurrences(of: "keyPath: k", with: "keyPath: keys").write(toFile: folder + "/c.yaml", atomically: true, encoding: .utf8)
+        do {
+            _ = try ConfigLoader.load(path: folder + "/c.yaml")
+            Issue.record("a directory as key file was accepted")
+        } catch {
+            #expect(error.problems.map(\.description).contains { $0.contains("is a directory") && !$0.contains("permissions") })
+        }
+        let config = try loadConfig(Self.endpoint, files: ["k": "short"])
+        #expect(config.warnings.map(\.description).contains { $0.contains("5 bytes long, short enough to guess") })
+        let badID = problems("""
+            hookgateVersion: 1
+            endpoints:
+              - {source: GitHub, keyPath: k, id: "no/slashes"}
+              - {source: GitHub, keyPath: k, id: other-id}
+            """, files: ["k": "0123456789abcdef0123"]).map(\.description)
+        #expect(badID.count == 1 && badID[0].contains("cannot be a URL segment"), "\(badID)")
+    }
+
+    /// 5: an alias bomb in the config or a template is refused with its line, at once.
+    @Test func aliasBombsAreRefused() throws {
+        var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let text = problems(Self.endpoint + bomb, files: ["k": "0123456789abcdef0123"]).map(\.description)
+        #expect(text.contains { $0.contains(":8: the YAML stands for more than 100000 nodes") }, "\(text)")
+        #expect(throws: TemplateError.self) { try ObjectTemplate(yaml: "kind: PipelineRun\n" + bomb) }
+        // Anchors used a little are fine.
+        _ = try loadConfig(Self.endpoint + "x: &r {branches: [main]}\n".replacingOccurrences(of: "x:", with: "# x:"), files: ["k": "0123456789abcdef0123"])
+        try YAMLExpansion.check("a: &a [1, 2]\nb: *a\n")
+    }
+
+    /// 2: duplicates by sender id, and by body hash only where the signature covers the body.
+    @Test func duplicatesFollowTheSignature() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let quay = Fixtures.data("flux-recv/quay_payload")
+        try await Harness.withServer(downstream: flux, extraYAML: """
+              - {name: quay, source: Quay, keyPath: quay.key, notify: [log]}
+            """, files: ["quay.key": "quay-key-0123456789abcdef"]) { client, config in
+            func send(_ path: String, _ headers: HTTPFields, _ body: Data) async throws -> String {
+                try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body)) { String(buffer: $0.body) }
+            }
+            // Quay signs nothing and names no delivery: a re-push of :latest is a new push.
+            #expect(try await send(config.endpoints[2].path, [:], quay) == "queued")
+            #expect(try await send(config.endpoints[2].path, [:], quay) == "queued")
+            // GitHub signs the body: a captured request replayed under new ids is a duplicate.
+            let body = Fixtures.data("github-push-branch-created-with-installation.json")
+            var answers: [String] = []
+            for id in ["r-1", "r-2", "r-3"] { answers.append(try await send(config.endpoints[0].path, Harness.githubHeaders(body, delivery: id), body)) }
+            #expect(answers == ["OK", "duplicate", "duplicate"])
+        }
+    }
+
+    /// 4: more events than limits.maxEventsPerDelivery is a 413, counted; an unsigned Bitbucket
+    /// push of 16k branches no longer takes seconds of CPU.
+    @Test func tooManyEventsAre413() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let changes = (0..<16_000).map { #"{"new": {"type": "branch", "name": "b\#($0)", "target": {"hash": "abc"}}}"# }.joined(separator: ",")
+        let body = Data(#"{"push": {"changes": [\#(changes)]}, "repository": {"full_name": "a/b", "links": {"html": {"href": "https://bitbucket.org/a/b"}}}}"#.utf8)
+        try await Harness.withServer(downstream: flux, extraYAML: """
+              - {name: bb, source: BitbucketCloud, keyPath: bb.key}
+            """, files: ["bb.key": "bb-key-0123456789abcdef"]) { client, config in
+            try await client.execute(uri: config.endpoints[2].path, method: .post, headers: [HTTPField.Name("X-Event-Key")!: "repo:push"],
+                                     body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(String(buffer: response.body).contains("too many events in one delivery (16000; at most 1000)"))
+            }
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"hookgate_requests_total{endpoint="bb",source="BitbucketCloud",outcome="too_many_events"} 1"#))
+        }
+        let many = (0..<20_000).map { HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "s", httpsURL: nil, ref: "refs/heads/b\($0)"))) }
+        #expect(FluxAPINotifier.distinctBodies(many + many).count == 20_000)
+    }
+
+    /// 7: slow uploads holding one endpoint's share leave the other endpoints room.
+    @Test func aFloodAtOneEndpointLeavesTheOthersRoom() async throws {
+        let flux = try await RecordingServer.start()
+        defer { Task { await flux.stop() } }
+        let body = Fixtures.data("github-push-branch-created-with-installation.json")
+        try await Harness.withServer(downstream: flux, extraYAML: """
+              - {name: flooded, source: Quay, keyPath: q.key, notify: [log]}
+            """, limits: "maxConcurrentRequests: 8, maxConcurrentRequestsPerClient: 8", files: ["q.key": "quay-key-0123456789abcdef"]) { client, config in
+            let port = try #require(client.port)
+            let flood = Task {
+                await Python.runInBackground("""
+                    import socket, sys, time
+                    held = []
+                    for i in range(12):
+                        s = socket.socket(); s.bind(("127.0.0.2", 0)); s.connect(("127.0.0.1", int(sys.argv[1])))
+                        s.sendall(("POST " + sys.argv[2] + " HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 1000\\r\\n\\r\\n{").encode())
+                        held.append(s)
+                    time.sleep(1)
+                    answered = 0
+                    for s in held:
+                        s.setblocking(False)
+                        try:
+                            if s.recv(100).startswith(b"HTTP/1.1 429"): answered += 1
+                        except BlockingIOError:
+                            pass
+                    print("holding", len(held) - answered, flush=True)
+                    time.sleep(2)
+                    """, arguments: [String(port), config.endpoints[2].path])
+            }
+            try await Task.sleep(for: .milliseconds(1500))
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+                #expect($0.status == .ok, "the other endpoint still takes requests")
+            }
+            try await client.execute(uri: config.endpoints[2].path, method: .post, body: ByteBuffer(string: "{}")) {
+                #expect($0.status == .tooManyRequests)
+                #expect(String(buffer: $0.body).contains("to this endpoint"))
+            }
+            let floodOutput = await flood.value
+            #expect(floodOutput.contains("holding 2"), "\(floodOutput)")
+        }
+    }
+
+    /// 3, 10: created objects are named from the delivery id only; label values are label-safe.
+    @Test func createdNamesAndLabels() async throws {
+        let kube = try KubeClient(connection: KubeConnection(
+            server: "http://127.0.0.1:1", certificateAuthority: nil, credentials: .token("t"), namespace: "default", origin: "a test"))
+        let template = try ObjectTemplate(yaml: """
+            apiVersion: tekton.dev/v1
+            kind: PipelineRun
+            metadata: {generateName: build-, labels: {branch: "$(hook.branch)"}}
+            """)
+        let notifier = CreateNotifier(target: "create ci", resource: KubeResource.resolve(kind: "PipelineRun", apiVersion: "tekton.dev/v1", plural: nil)!,
+                                      namespace: "ci", template: template, client: kube)
+        func object(_ branch: String, delivery: String) -> ObjectTemplate.Value {
+            let push = GitPush(fullName: "a/b", sshURL: "s", httpsURL: nil, ref: "refs/heads/" + branch)
+            return notifier.render(HookEvent(name: "push", kind: .gitPush(push)), index: 0,
+                                   context: NotifyContext(endpoint: "e", source: .gitHub, deliveryID: delivery, logger: .init(label: "t")))
+        }
+        let one = object("main", delivery: "d-1"), other = object("feature/x", delivery: "d-1")
+        #expect(one["metadata"]?["name"] == other["metadata"]?["name"], "the name follows the delivery, not the event's encoding")
+        #expect(one["metadata"]?["name"]?.string == "build-" + Python.sha256Hex(Data("create ci\nd-1\n0".utf8)).prefix(10))
+        #expect(object("main", delivery: "d-2")["metadata"]?["name"] != one["metadata"]?["name"])
+        #expect(other["metadata"]?["labels"]?["branch"]?.string == "feature-x")
+        let long = object(String(repeating: "x", count: 80) + "/", delivery: "d-3")["metadata"]?["labels"]?["branch"]?.string ?? ""
+        #expect(long.count == 63)
+        try await kube.shutdown()
+    }
+
+    /// 9: credentials in a URL reach only the call.
+    @Test func credentialsAreRedacted() {
+        let url = CredentialedURL("http://user:s3cret@flux:3030/api/flux/v11/notify")
+        #expect(url.plain == "http://flux:3030/api/flux/v11/notify")
+        #expect(url.redacted == "http://***@flux:3030/api/flux/v11/notify")
+        #expect(url.authorization == "Basic " + Data("user:s3cret".utf8).base64EncodedString())
+        #expect(CredentialedURL.redactingCredentials(in: "flux-api http://u:p@h/x answered 500") == "flux-api http://***@h/x answered 500")
+        let notifier = FluxAPINotifier(baseURL: "http://user:s3cret@flux:3030/api/flux", client: .shared)
+        #expect(!notifier.target.contains("s3cret"))
+    }
+}
