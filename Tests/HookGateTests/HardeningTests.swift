@@ -177,4 +177,25 @@ import Testing
         let notifier = FluxAPINotifier(baseURL: "http://user:s3cret@flux:3030/api/flux", client: .shared)
         #expect(!notifier.target.contains("s3cret"))
     }
+
+    /// 8: the queue's files deleted while it runs: the next write notices, carries what was queued
+    /// over to a new file, and nothing is lost at the next start.
+    @Test func deletedQueueFilesAreNoticedAndNothingIsLost() async throws {
+        let directory = Fixtures.temporaryDirectory() + "/data"
+        let logger = Logger(label: "test")
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "s", httpsURL: nil, ref: "refs/heads/main")))
+        func row(_ id: String) -> NewDelivery {
+            NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: id, target: "t", notifier: "n", events: [event])
+        }
+        let store = try await DeliveryStore.open(directory: directory, logger: logger)
+        _ = try await store.enqueue([row("before")], dedupeKeys: [], window: .seconds(60))
+        try FileManager.default.removeItem(atPath: directory)
+        _ = try await store.enqueue([row("after")], dedupeKeys: [], window: .seconds(60))
+        #expect(FileManager.default.fileExists(atPath: directory + "/" + DeliveryStore.fileName))
+        #expect(try await store.counts()[.pending] == 2)
+        await store.close()
+        let reopened = try await DeliveryStore.open(directory: directory, logger: logger)
+        #expect(try await reopened.list(states: [.pending], limit: 10).compactMap(\.deliveryID).sorted() == ["after", "before"])
+        await reopened.close()
+    }
 }
