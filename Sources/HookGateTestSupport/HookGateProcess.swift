@@ -128,6 +128,13 @@ public final class HookGateProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// The process's peak resident memory so far (`VmHWM` in /proc), in KiB.
+    public var peakResidentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+    }
+
     /// Waits for the process to end, without blocking a thread (the process may need this one's
     /// servers to finish, as when it drains deliveries to a recording server).
     public func waitForExit() async -> Int32 {

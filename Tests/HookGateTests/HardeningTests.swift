@@ -198,4 +198,47 @@ import Testing
         #expect(try await reopened.list(states: [.pending], limit: 10).compactMap(\.deliveryID).sorted() == ["after", "before"])
         await reopened.close()
     }
+
+    /// 6: 200 concurrent 20 MB uploads (a bad signature) against the built binary: memory stays
+    /// bounded by the in-flight budget, and the peak is printed.
+    @Test func manyLargeUploadsStayWithinTheBudget() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        try "large-upload-key-0123456789".write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        try "hookgateVersion: 1\nendpoints: [{name: big, source: GitHub, keyPath: k.key, notify: [log]}]\n"
+            .write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let server = try await HookGateProcess.start(serve: ["--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
+        defer { server.stop() }
+        let path = "/hook/" + Python.sha256Hex(Data("large-upload-key-0123456789".utf8))
+        let output = await Python.runInBackground("""
+            import socket, sys, threading
+            body = b"{" + b" " * (20 * 1024 * 1024 - 2) + b"}"
+            head = ("POST " + sys.argv[2] + " HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nX-GitHub-Event: push\\r\\n"
+                    "X-Hub-Signature-256: sha256=" + "0" * 64 + "\\r\\nContent-Length: " + str(len(body)) + "\\r\\n\\r\\n").encode()
+            statuses = {}
+            lock = threading.Lock()
+            def upload():
+                status = "error"
+                try:
+                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+                    s.sendall(head)
+                    try:
+                        s.sendall(body)
+                    except OSError:
+                        pass
+                    status = s.recv(12).decode(errors="replace")[9:12] or "closed"
+                except OSError as e:
+                    status = "error"
+                with lock:
+                    statuses[status] = statuses.get(status, 0) + 1
+            threads = [threading.Thread(target=upload) for _ in range(200)]
+            for t in threads: t.start()
+            for t in threads: t.join()
+            print(sorted(statuses.items()))
+            """, arguments: [String(server.port), path])
+        let peak = try #require(server.peakResidentKiB)
+        print("200 concurrent 20 MB uploads: answers \(output.trimmingCharacters(in: .whitespacesAndNewlines)); peak RSS \(peak / 1024) MiB")
+        #expect(output.contains("'401'"), "\(output)")
+        #expect(output.contains("'503'"), "\(output)")
+        #expect(peak < 300 * 1024, "peak RSS \(peak / 1024) MiB")
+    }
 }
