@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The file a queue connection is on, watched so that the store notices when it vanishes while
 /// hookgate runs (a data folder deleted or a volume swapped by hand): otherwise every webhook would
