@@ -6,6 +6,7 @@ import HookGateTestSupport
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import HookGate
@@ -199,27 +200,41 @@ import Testing
         await reopened.close()
     }
 
-    /// 6: 200 concurrent 20 MB uploads (a bad signature) against the built binary: memory stays
-    /// bounded by the in-flight budget, and the peak is printed.
+    /// 6: 200 concurrent 20 MB uploads against the built binary, three times over: a bad signature
+    /// (refused after reading), a good one (verified, then parsed), and unsigned Quay pushes (parsed
+    /// and queued). Memory stays bounded by the in-flight budget; the peak is printed.
     @Test func manyLargeUploadsStayWithinTheBudget() async throws {
         let folder = Fixtures.temporaryDirectory()
-        try "large-upload-key-0123456789".write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
-        try "hookgateVersion: 1\nendpoints: [{name: big, source: GitHub, keyPath: k.key, notify: [log]}]\n"
-            .write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let key = "large-upload-key-0123456789"
+        try key.write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        try "quay-upload-key-0123456789".write(toFile: folder + "/q.key", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            endpoints:
+              - {name: big, source: GitHub, keyPath: k.key, notify: [log]}
+              - {name: quay, source: Quay, keyPath: q.key, notify: [log]}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
         let server = try await HookGateProcess.start(serve: ["--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
         defer { server.stop() }
-        let path = "/hook/" + Python.sha256Hex(Data("large-upload-key-0123456789".utf8))
-        let output = await Python.runInBackground("""
-            import socket, sys, threading
-            body = b"{" + b" " * (20 * 1024 * 1024 - 2) + b"}"
-            head = ("POST " + sys.argv[2] + " HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nX-GitHub-Event: push\\r\\n"
-                    "X-Hub-Signature-256: sha256=" + "0" * 64 + "\\r\\nContent-Length: " + str(len(body)) + "\\r\\n\\r\\n").encode()
+        let github = "/hook/" + Python.sha256Hex(Data(key.utf8)), quay = "/hook/" + Python.sha256Hex(Data("quay-upload-key-0123456789".utf8))
+        let uploads = """
+            import hashlib, hmac, socket, sys, threading
+            port, path, kind, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4].encode()
+            if kind == "quay":
+                start = b'{"repository": "org/app", "docker_url": "quay.io/org/app", "updated_tags": ["latest"]'
+            else:
+                start = (b'{"ref": "refs/heads/main", "commits": [], "repository": {"full_name": "org/app", '
+                         b'"ssh_url": "git@github.com:org/app.git", "clone_url": "https://github.com/org/app.git"}')
+            body = start + b" " * (20 * 1024 * 1024 - len(start) - 1) + b"}"
+            signature = hmac.new(key, body, hashlib.sha256).hexdigest() if kind == "signed" else "0" * 64
+            head = ("POST " + path + " HTTP/1.1\\r\\nHost: a\\r\\nContent-Type: application/json\\r\\nX-GitHub-Event: push\\r\\n"
+                    "X-Hub-Signature-256: sha256=" + signature + "\\r\\nContent-Length: " + str(len(body)) + "\\r\\n\\r\\n").encode()
             statuses = {}
             lock = threading.Lock()
             def upload():
                 status = "error"
                 try:
-                    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=60)
+                    s = socket.create_connection(("127.0.0.1", port), timeout=120)
                     s.sendall(head)
                     try:
                         s.sendall(body)
@@ -234,11 +249,131 @@ import Testing
             for t in threads: t.start()
             for t in threads: t.join()
             print(sorted(statuses.items()))
-            """, arguments: [String(server.port), path])
+            """
+        var answers: [String: String] = [:]
+        for (kind, path) in [("unsigned", github), ("signed", github), ("quay", quay)] {
+            answers[kind] = await Python.runInBackground(uploads, arguments: [String(server.port), path, kind, key])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let peak = try #require(server.peakResidentKiB)
+            print("200 concurrent 20 MB uploads, \(kind): answers \(answers[kind]!); peak RSS so far \(peak / 1024) MiB")
+        }
+        #expect(answers["unsigned"]?.contains("('401'") == true, "\(answers)")
+        #expect(answers["signed"]?.contains("('200'") == true, "\(answers)")
+        #expect(answers["quay"]?.contains("('200'") == true, "\(answers)")
+        #expect(answers.values.allSatisfy { $0.contains("('503'") }, "\(answers)")
         let peak = try #require(server.peakResidentKiB)
-        print("200 concurrent 20 MB uploads: answers \(output.trimmingCharacters(in: .whitespacesAndNewlines)); peak RSS \(peak / 1024) MiB")
-        #expect(output.contains("'401'"), "\(output)")
-        #expect(output.contains("'503'"), "\(output)")
         #expect(peak < 300 * 1024, "peak RSS \(peak / 1024) MiB")
+        #expect(server.isRunning)
+    }
+
+    static func get(_ url: String) async throws -> (Int, String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    /// 5: a reload that would install an alias bomb is refused by the running binary, which goes on
+    /// serving; `hookgate check` refuses a key file holding only a newline, naming it.
+    @Test func theRunningBinaryRefusesABombAndAnEmptyKey() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        try "reload-key-0123456789abcdef".write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        let config = "hookgateVersion: 1\nendpoints: [{name: gh, source: GitHub, keyPath: k.key, notify: [log]}]\n"
+        try config.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let server = try await HookGateProcess.start(serve: [
+            "serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data", "--reload", "100ms"])
+        defer { server.stop() }
+        var bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for level in 1...9 { bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        try (config + bomb).write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        try await waitUntil { server.stderr.contains("the changed config was refused") }
+        #expect(server.stderr.contains("nodes"), "\(server.stderr)")
+        #expect(server.isRunning)
+        #expect(try await Self.get(server.baseURL + "/health").0 == 200)
+
+        try "\n".write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        try config.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let check = HookGateProcess.run(["check", "--config", folder + "/hookgate.yaml"])
+        #expect(check.status != 0)
+        let said = check.stdout + check.stderr
+        #expect(said.contains("key file \"k.key\"") && said.contains("holds only a newline"), "\(said)")
+    }
+
+    /// 11: aborted uploads are refusals like any other: a flood of them is logged at a few lines a
+    /// second, the rest counted.
+    @Test func abortedUploadsAreLoggedAtAFewLinesASecond() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        try "aborted-key-0123456789abcdef".write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        try "hookgateVersion: 1\nendpoints: [{name: gh, source: GitHub, keyPath: k.key, notify: [log]}]\n"
+            .write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let server = try await HookGateProcess.start(serve: ["--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"])
+        defer { server.stop() }
+        let before = server.stderr.split(separator: "\n").count
+        _ = await Python.runInBackground("""
+            import socket, sys
+            for _ in range(200):
+                s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+                s.sendall(("POST " + sys.argv[2] + " HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 1000\\r\\n\\r\\n" + "x" * 10).encode())
+                s.close()
+            """, arguments: [String(server.port), "/hook/" + Python.sha256Hex(Data("aborted-key-0123456789abcdef".utf8))])
+        try await waitUntil {
+            try await Self.get(server.baseURL + "/metrics").1.contains(#"outcome="bad_request"} 200"#)
+        }
+        let lines = server.stderr.split(separator: "\n").dropFirst(before)
+        #expect(lines.count <= 15, "\(lines.joined(separator: "\n"))")
+        #expect(lines.contains { $0.contains("cannot read the body") })
+    }
+
+    /// Whether this machine lets tests mount a small tmpfs (root, or a container allowed to mount).
+    static let canMount: Bool = {
+        let folder = Fixtures.temporaryDirectory()
+        guard run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", folder) == 0 else { return false }
+        return run("umount", folder) == 0
+    }()
+
+    @discardableResult
+    static func run(_ arguments: String...) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// 8: with the queue's disk full, webhooks get 503 and `/readyz` says not ready (its own probe
+    /// row would still fit); with room again, both recover. Needs a tmpfs, so root.
+    @Test(.enabled(if: canMount, "needs to mount a tmpfs")) func aFullDiskIsNotReady() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        let data = folder + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        #expect(Self.run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", data) == 0)
+        defer { Self.run("umount", "-l", data) }
+        let key = "full-disk-key-0123456789abcdef"
+        try key.write(toFile: folder + "/k.key", atomically: true, encoding: .utf8)
+        try "hookgateVersion: 1\nendpoints: [{name: any, source: Generic, keyPath: k.key, notify: [log]}]\n"
+            .write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let server = try await HookGateProcess.start(serve: ["--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", data])
+        let url = server.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8))
+        func send(_ id: Int) async throws -> Int {
+            try await EndToEndTests.post(url, headers: ["X-Request-Id": "full-\(id)"], body: Data("{}".utf8)).0
+        }
+        #expect(try await send(0) == 200)
+        #expect(try await Self.get(server.baseURL + "/readyz").0 == 200)
+
+        Self.run("dd", "if=/dev/zero", "of=" + data + "/filler", "bs=4k")
+        var statuses: [Int] = []
+        for id in 1...500 {
+            statuses.append(try await send(id))
+            if statuses.last == 503 { break }
+        }
+        #expect(statuses.last == 503, "\(statuses)")
+        let (ready, why) = try await Self.get(server.baseURL + "/readyz")
+        #expect(ready == 503, "\(why)")
+
+        try FileManager.default.removeItem(atPath: data + "/filler")
+        try await waitUntil { try await send(1000) == 200 }
+        #expect(try await Self.get(server.baseURL + "/readyz").0 == 200)
+        await server.terminate()
     }
 }

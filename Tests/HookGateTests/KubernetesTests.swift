@@ -111,4 +111,79 @@ struct KubernetesTests {
         try await waitUntil { deliveries(dataDir).hasPrefix("pending 0, failed 0, delivered 4") }
         #expect(server.stderr.contains("Kustomization flux-system/app not found"))
     }
+
+    /// Issue 12, items 3 and 10: every accepted request creates exactly one object, named from the
+    /// delivery id it was given at acceptance, also when it is retried after a restart. Twenty
+    /// identical DockerHub pushes (no sender id) make twenty runs, three Generic calls with an
+    /// empty `X-Request-Id` three, and a branch `feature/x` in a label is made label-safe.
+    @Test func everyAcceptedRequestCreatesOneRun() async throws {
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "hardening"]])
+        let folder = Fixtures.temporaryDirectory()
+        func write(_ name: String, _ text: String) { _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(text.utf8)) }
+        let keys = ["hub": "hub-key-0123456789abcdef", "generic": "generic-key-0123456789abcdef", "gh": "gh-key-0123456789abcdef"]
+        for (name, key) in keys { write(name + ".key", key) }
+        for (name, labels) in [("hub", "{tag: \"$(hook.imageTag)\"}"), ("generic", "{kind: trigger}"), ("gh", "{branch: \"$(hook.branch)\"}")] {
+            write(name + ".yaml", """
+                apiVersion: tekton.dev/v1
+                kind: PipelineRun
+                metadata: {generateName: \(name)-, labels: \(labels)}
+                spec: {pipelineRef: {name: build}}
+                """)
+        }
+        write("hookgate.yaml", """
+            hookgateVersion: 1
+            endpoints:
+              - {name: hub, source: DockerHub, keyPath: hub.key, notify: [{tekton: {namespace: hardening, template: hub.yaml}}]}
+              - {name: generic, source: Generic, keyPath: generic.key, notify: [{tekton: {namespace: hardening, template: generic.yaml}}]}
+              - {name: gh, source: GitHub, keyPath: gh.key, notify: [{tekton: {namespace: hardening, template: gh.yaml}}]}
+            """)
+        func url(_ endpoint: String, _ server: HookGateProcess) -> String {
+            server.baseURL + "/hook/" + Python.sha256Hex(Data(keys[endpoint]!.utf8))
+        }
+        func runs(_ endpoint: String) -> [[String: Any]] {
+            let list = kube.get("/apis/tekton.dev/v1/namespaces/hardening/pipelineruns?labelSelector=hookgate.io/endpoint%3D" + endpoint)
+            return list?["items"] as? [[String: Any]] ?? []
+        }
+        func metadata(_ run: [String: Any]) -> [String: Any] { run["metadata"] as? [String: Any] ?? [:] }
+
+        // Accepted while the cluster refuses (the service account has no rights in the namespace).
+        let dataDir = folder + "/data"
+        var server = try await HookGateProcess.start(serve: [
+            "serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
+            "--service-account-dir", kube.serviceAccountDir], unsetting: ["KUBECONFIG"])
+        let hub = Fixtures.data("dockerhub-push.json")
+        for _ in 0..<20 {
+            #expect(try await EndToEndTests.post(url("hub", server), headers: ["Content-Type": "application/json"], body: hub).1 == "queued")
+        }
+        for _ in 0..<3 {
+            #expect(try await EndToEndTests.post(url("generic", server), headers: ["X-Request-Id": ""], body: Data("{}".utf8)).1 == "queued")
+        }
+        let push = Data(String(decoding: Fixtures.data("github-push-branch-created-with-installation.json"), as: UTF8.self)
+            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/feature/x\"").utf8)
+        #expect(try await EndToEndTests.post(url("gh", server), headers: [
+            "Content-Type": "application/json", "X-GitHub-Event": "push", "X-GitHub-Delivery": "label-1",
+            "X-Hub-Signature-256": "sha256=" + Python.hmacHex(key: keys["gh"]!, body: push)], body: push).1 == "queued")
+        try await waitUntil(timeout: .seconds(30)) { deliveries(dataDir).hasPrefix("pending 0, failed 24") }
+        #expect(runs("hub").isEmpty)
+
+        // Restarted with rights, the same rows are retried: one run each, named from their stored ids.
+        server.stop()
+        _ = await server.waitForExit()
+        server = try await HookGateProcess.start(serve: [
+            "serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", dataDir, "--kubeconfig", kube.kubeconfig])
+        defer { server.stop() }
+        #expect(HookGateProcess.run(["deliveries", "retry", "--all-failed", "--data-dir", dataDir]).stdout.contains("requeued 24"))
+        try await waitUntil(timeout: .seconds(30)) { deliveries(dataDir).hasPrefix("pending 0, failed 0, delivered 24") }
+        let hubRuns = runs("hub")
+        #expect(hubRuns.count == 20)
+        #expect(Set(hubRuns.compactMap { metadata($0)["name"] as? String }).count == 20)
+        let hubDeliveries = Set(hubRuns.compactMap { (metadata($0)["labels"] as? [String: String])?["hookgate.io/delivery"] })
+        #expect(hubDeliveries.count == 20 && hubDeliveries.allSatisfy { $0.hasPrefix("hookgate-") }, "\(hubDeliveries)")
+        #expect(hubRuns.allSatisfy { (metadata($0)["labels"] as? [String: String])?["tag"] == "latest" })
+        #expect(runs("generic").count == 3)
+        let branch = try #require(runs("gh").first.flatMap { metadata($0)["labels"] as? [String: String] })
+        #expect(branch["branch"] == "feature-x")
+        #expect(branch["hookgate.io/delivery"] == "label-1")
+        #expect(HookGateProcess.run(["deliveries", "retry", "--all-failed", "--data-dir", dataDir]).stdout.contains("requeued 0"))
+    }
 }

@@ -1,9 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The file a queue connection is on, watched so that the store notices when it vanishes while
 /// hookgate runs (a data folder deleted or a volume swapped by hand): otherwise every webhook would
@@ -30,6 +25,8 @@ struct QueueFile {
     let report: @Sendable (String) -> Void
     /// Device and inode of the file the connection is on.
     private var known: Identity?
+    /// When the path is next compared by identity; until then only its presence is checked.
+    private var nextIdentityCheck = ContinuousClock.now
 
     init(path: String, role: Role, open: @escaping (String) throws -> SQLiteDatabase, report: @escaping @Sendable (String) -> Void) {
         self.path = path
@@ -45,13 +42,21 @@ struct QueueFile {
     }
 
     static func identity(of path: String) -> Identity? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let device = (attributes[.systemNumber] as? NSNumber)?.uint64Value,
+              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value
+        else { return nil }
+        return Identity(device: device, inode: inode)
     }
 
     /// A new connection to use instead of `database` (which it has closed), or nil to keep it.
+    ///
+    /// A vanished file is seen at the next batch (a `stat`, cheap); a replaced one within a
+    /// second (Foundation's attributes, which also look up the owner's name, cost more).
     mutating func follow(_ database: SQLiteDatabase) throws -> SQLiteDatabase? {
+        let now = ContinuousClock.now
+        guard !FileManager.default.fileExists(atPath: path) || now >= nextIdentityCheck else { return nil }
+        nextIdentityCheck = now + .seconds(1)
         let current = Self.identity(of: path)
         guard current != known else { return nil }
         switch role {
