@@ -91,7 +91,7 @@ for benchCase in cases {
         FileHandle.standardError.write(Data("missing fixture \(benchCase.file)\n".utf8))
         exit(1)
     }
-    let endpoint = Endpoint(source: benchCase.source, keyPaths: ["bench.key"], key: EndpointKey(benchCase.keyFile), registryHost: benchCase.registryHost, notify: [Action(.log)])
+    let endpoint = Endpoint(source: benchCase.source, keyPaths: ["bench.key"], key: EndpointKey(benchCase.keyFile), registryHost: benchCase.registryHost, notify: [Action(LogAction())])
     let provider = ProviderFactory.make(for: endpoint, googleKeys: keys)
     var fields = HTTPFields()
     for (name, value) in benchCase.headers(body) { fields[HTTPField.Name(name)!] = value }

@@ -51,7 +51,7 @@ public enum FuzzEndpoints {
     }
 
     private static func endpoint(_ source: Source, key: String = secret, configure: (inout Endpoint) -> Void = { _ in }) -> Endpoint {
-        var endpoint = Endpoint(source: source, keyPaths: ["fuzz.key"], key: EndpointKey(key), notify: [Action(.log)])
+        var endpoint = Endpoint(source: source, keyPaths: ["fuzz.key"], key: EndpointKey(key), notify: [Action(LogAction())])
         configure(&endpoint)
         return endpoint
     }

@@ -42,7 +42,7 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
         #expect(config.endpoints[0].fingerprint == Python.sha256Hex(Data("secret\n".utf8)))
         #expect(config.endpoints[1].fingerprint == Python.sha256Hex(Data("othernexus.example.com".utf8)))
         #expect(config.endpoints[0].allowLegacySignature)
-        #expect(config.endpoints[0].notify.map(\.kind) == [.fluxAPI(url: "http://localhost:3030/api/flux")])
+        #expect(config.endpoints[0].notify.map(\.spec.definition) == ["fluxAPI http://localhost:3030/api/flux"])
         #expect(config.warnings.contains { $0.message.contains("ends with a newline") })
     }
 
@@ -151,7 +151,7 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
             """, files: ["k": "x", "g": "y"])
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.endpoints[0].name == "gh")
-        #expect(config.endpoints[0].notify.map(\.kind) == [.log, .fluxAPI(url: "http://other:3030/api/flux"), .fluxAPI(url: "http://flux:3030/api/flux")])
+        #expect(config.endpoints[0].notify.map(\.spec.definition) == ["log", "fluxAPI http://other:3030/api/flux", "fluxAPI http://flux:3030/api/flux"])
         #expect(config.endpoints[1].gcr == GoogleAuthSettings(audience: "aud", email: "pub@example.iam.gserviceaccount.com", keysURL: "http://127.0.0.1:1/certs"))
         #expect(config.endpoints[1].name.hasPrefix("googlecontainerregistry-"))
     }

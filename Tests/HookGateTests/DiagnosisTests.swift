@@ -21,7 +21,7 @@ func refusal(
 }
 
 /// What `hookgate verify` and the server's log say: the provider's refusal plus the sender hints.
-func explanation(_ source: Source, key: String, headers: [String: String], body: Data, notify: [Action] = [Action(.log)]) async -> RequestExplanation {
+func explanation(_ source: Source, key: String, headers: [String: String], body: Data, notify: [Action] = [Action(LogAction())]) async -> RequestExplanation {
     let endpoint = Endpoint(name: "test", source: source, keyPaths: ["test.key"], key: EndpointKey(key), notify: notify)
     var fields = HTTPFields()
     for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
@@ -69,7 +69,7 @@ func expectNoSecrets(_ failure: HookFailure?, key: String, expected: [String], s
     /// With `keyPaths`, every key file is tried and counted.
     @Test func everyKeyFileIsCounted() async {
         let endpoint = Endpoint(name: "rotating", source: .gitHub, keyPaths: ["old.key", "new.key"],
-                                key: EndpointKey(files: [Array("old\n".utf8), Array("new".utf8)]), notify: [Action(.log)])
+                                key: EndpointKey(files: [Array("old\n".utf8), Array("new".utf8)]), notify: [Action(LogAction())])
         var fields = HTTPFields()
         for (name, value) in github(body, signedWith: "neither") { fields[HTTPField.Name(name)!] = value }
         let explained = await RequestExplanation.explain(

@@ -82,7 +82,7 @@ import Testing
     /// whose key signed it only for some sources, so this runs the harness's signing for all).
     @Test(arguments: Source.allCases)
     func samplesPass(_ source: Source) async throws {
-        let endpoint = Endpoint(source: source, keyPaths: ["k"], key: EndpointKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), notify: [Action(.log)])
+        let endpoint = Endpoint(source: source, keyPaths: ["k"], key: EndpointKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), notify: [Action(LogAction())])
         let sample = try SampleWebhook.make(for: endpoint, options: .init(date: FuzzHarness.now))
         let headers = sample.headers.map { ($0.name.rawName, $0.value) }
         let outcome = await Self.harness.run(FuzzInput.frame(source.rawValue, headers: headers, body: sample.body))

@@ -13,7 +13,7 @@ func receive(
 ) async throws(HookFailure) -> [HookEvent] {
     let endpoint = Endpoint(
         source: source, keyPaths: ["test.key"], key: EndpointKey(key), registryHost: registryHost,
-        allowLegacySignature: allowLegacySignature, requireSignature: requireSignature, gcr: gcr, notify: [Action(.log)])
+        allowLegacySignature: allowLegacySignature, requireSignature: requireSignature, gcr: gcr, notify: [Action(LogAction())])
     let provider = ProviderFactory.make(for: endpoint, googleKeys: GoogleKeyStore(client: .shared, logger: Logger(label: "test")))
     var fields = HTTPFields()
     for (name, value) in headers { fields[HTTPField.Name(name)!] = value }

@@ -119,7 +119,7 @@ func imagePush(_ reference: String) -> HookEvent {
     @Test func exampleConfigLoads() throws {
         let config = try ConfigLoader.load(path: Fixtures.packageRoot + "/examples/flux2-tekton/hookgate.yaml")
         let actions = config.endpoints[0].notify
-        guard case .reconcile(let objects) = actions[0].kind, case .create(let spec) = actions[1].kind else {
+        guard let objects = (actions[0].spec as? ReconcileAction)?.objects, let spec = actions[1].spec as? CreateAction else {
             Issue.record("unexpected actions \(actions)")
             return
         }

@@ -192,11 +192,11 @@ import Testing
     }
 
     @Test func fluxAPITakesOnlyGitAndImagePushes() {
-        let flux = FluxAPINotifier(baseURL: "http://127.0.0.1:1/api/flux", client: .shared)
+        let flux = FluxAPIAction(url: "http://127.0.0.1:1/api/flux")
         #expect(!flux.accepts(trigger))
         #expect(flux.accepts(gitPush("refs/heads/main")))
         #expect(flux.accepts(imagePush("ghcr.io/org/app:1")))
-        #expect(LogNotifier().accepts(trigger))
+        #expect(LogAction().accepts(trigger))
         #expect(FluxChange.json(for: trigger) == nil)
     }
 }

@@ -27,7 +27,7 @@ func webhookRequest(_ headers: [String: String], body: Data) -> WebhookRequest {
 }
 
 func endpoint(_ source: Source, key: String, registryHost: String? = nil, configure: (inout Endpoint) -> Void = { _ in }) -> Endpoint {
-    var endpoint = Endpoint(source: source, keyPaths: ["test.key"], key: EndpointKey(key), registryHost: registryHost, notify: [Action(.log)])
+    var endpoint = Endpoint(source: source, keyPaths: ["test.key"], key: EndpointKey(key), registryHost: registryHost, notify: [Action(LogAction())])
     configure(&endpoint)
     return endpoint
 }

@@ -1,3 +1,6 @@
+import Crypto
+import Foundation
+
 /// A loaded, validated configuration: every key file read, every fingerprint computed.
 ///
 /// Immutable once built; a reload builds a new one.
@@ -92,51 +95,32 @@ public struct Limits: Sendable, Equatable {
     }
 }
 
-/// One entry of an endpoint's `notify:` list: what to do, and for which events.
+/// One entry of an endpoint's `notify:` list: what to do (its plug-in's ``ActionSpec``), for which
+/// events, and the id its queued work is found by.
 public struct Action: Sendable, Equatable {
-    public var kind: NotifyAction
+    public var spec: any ActionSpec
     /// `when:`; every git and image push when absent.
     public var rule: Rule
+    /// `id:` as configured, else a hash of the spec's definition: queue rows name the action by it,
+    /// so reordering actions, or editing a template, does not misroute pending work.
+    public var id: String
 
-    public init(_ kind: NotifyAction, rule: Rule = .any) {
-        self.kind = kind
+    public init(_ spec: any ActionSpec, rule: Rule = .any, id: String? = nil) {
+        self.spec = spec
         self.rule = rule
+        self.id = id ?? Self.defaultID(spec)
     }
 
-    var needsKubernetes: Bool {
-        switch kind {
-        case .reconcile, .create: true
-        case .fluxAPI, .log: false
-        }
+    static func defaultID(_ spec: any ActionSpec) -> String {
+        String(SHA256.hash(data: Data(spec.definition.utf8)).hexString.prefix(10))
     }
-}
 
-/// What an endpoint does with the events it receives.
-public enum NotifyAction: Sendable, Equatable {
-    /// `POST {url}/v11/notify` to a Flux v1 daemon, as flux-recv did.
-    case fluxAPI(url: String)
-    /// Write each event as one JSON line on standard output.
-    case log
-    /// Annotate Flux objects so their controllers reconcile now.
-    case reconcile([ReconcileObject])
-    /// Create an object (a PipelineRun …) from a template for each event.
-    case create(CreateSpec)
-}
+    var needsKubernetes: Bool { spec.needsKubernetes }
 
-/// An entry of a `reconcile` action's `objects:`.
-public struct ReconcileObject: Sendable, Equatable {
-    public var resource: KubeResource
-    /// Nil: the action's `namespace`, else the connection's namespace.
-    public var namespace: String?
-    /// Nil (or `*` in the config) selects every object with `matchLabels`.
-    public var name: String?
-    public var matchLabels: [String: String]
-}
+    /// The queue target of this action at `endpoint`.
+    public func target(endpoint: String) -> String { spec.target(endpoint: endpoint, id: id) }
 
-/// A `create` (or `tekton`) action.
-public struct CreateSpec: Sendable, Equatable {
-    public var resource: KubeResource
-    /// Nil: the template's namespace, else the connection's namespace.
-    public var namespace: String?
-    public var template: ObjectTemplate
+    public static func == (left: Action, right: Action) -> Bool {
+        left.id == right.id && left.spec.definition == right.spec.definition && left.rule == right.rule
+    }
 }

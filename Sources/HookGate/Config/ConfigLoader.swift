@@ -173,7 +173,7 @@ public enum ConfigLoader {
                 failed = true
             }
         }
-        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(.fluxAPI(url: api))]
+        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(FluxAPIAction(url: api))]
         let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
         let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil

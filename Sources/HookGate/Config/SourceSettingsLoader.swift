@@ -139,7 +139,7 @@ enum SourceSettingsLoader {
                 fix: "give the webhook a custom header `Authorization: Bearer <key>` and remove `token: false`"))
         }
         let triggers: [Source] = [.standardWebhooks, .genericHMAC, .generic]
-        let fluxOnly = endpoint.notify.allSatisfy { if case .fluxAPI = $0.kind { true } else { false } }
+        let fluxOnly = endpoint.notify.allSatisfy { $0.spec is FluxAPIAction }
         if triggers.contains(endpoint.source), fluxOnly {
             warnings.append(ConfigProblem(file: file, line: item.line,
                 message: "\(endpoint.source.rawValue) deliveries name no git or image change, so `fluxAPI` has nothing to send and this endpoint notifies nothing",

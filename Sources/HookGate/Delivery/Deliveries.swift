@@ -25,15 +25,18 @@ public enum DispatchError: Error, Sendable {
 /// notifiers themselves, with the attempt recorded either way.
 public struct Deliveries: Sendable {
     let store: DeliveryStore
-    let settings: DeliverySettings
+    /// The `delivery:` settings of the config being served.
+    let currentSettings: @Sendable () -> DeliverySettings
     let wake: @Sendable (String) -> Void
 
     /// - Parameter wake: tells the worker that a target has new work.
-    public init(store: DeliveryStore, settings: DeliverySettings, wake: @escaping @Sendable (String) -> Void) {
+    public init(store: DeliveryStore, settings: @escaping @Sendable () -> DeliverySettings, wake: @escaping @Sendable (String) -> Void) {
         self.store = store
-        self.settings = settings
+        self.currentSettings = settings
         self.wake = wake
     }
+
+    var settings: DeliverySettings { currentSettings() }
 
     /// The keys under which a delivery counts as seen (docs/delivery.md#duplicates): the sender's
     /// delivery id, and, when the signature covers the whole body, the body's hash, so that a

@@ -242,6 +242,26 @@ public final class DeliveryStore: Sendable {
         }
     }
 
+    /// Follows the config being served: rows queued under an old name of an action (`renamed`)
+    /// take its new target, and pending rows whose target is not in `targets` become dead letters
+    /// with `reason`, since no action of the config delivers them any more.
+    /// - Returns: how many were given up.
+    public func follow(targets: Set<String>, renamed: [String: String], reason: String, now: Date = Date()) async throws(StoreError) -> Int {
+        try await write { database in
+            for (old, new) in renamed {
+                try database.query("UPDATE deliveries SET target = ? WHERE target = ? AND state != 'delivered'", [.text(new), .text(old)])
+            }
+            let pending = try database.query("SELECT DISTINCT target FROM deliveries WHERE state = 'pending'").compactMap { $0["target"].text }
+            var given = 0
+            for target in pending where !targets.contains(target) {
+                given += try database.query(
+                    "UPDATE deliveries SET state = 'failed', updated_at = ?, last_error = ? WHERE state = 'pending' AND target = ? RETURNING id",
+                    [.real(now.timeIntervalSince1970), .text(reason), .text(target)]).count
+            }
+            return given
+        }
+    }
+
     /// Deletes delivered rows (and dead letters too when `failed`), and expired duplicate keys.
     public func purge(failed: Bool, seenBefore: Date) async throws(StoreError) -> Int {
         try await write { database in

@@ -12,8 +12,8 @@ import Synchronization
 public final class DeliveryWorker: Service, Sendable {
     private let store: DeliveryStore
     private let notifiers: NotifierRegistry
-    private let settings: DeliverySettings
-    private let policy: RetryPolicy
+    /// The `delivery:` settings of the config being served (a reload changes them).
+    private let currentSettings: @Sendable () -> DeliverySettings
     private let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private let supervisor = Wakeup()
@@ -25,13 +25,17 @@ public final class DeliveryWorker: Service, Sendable {
     /// How often idle lanes look for work that arrived another way (`hookgate deliveries retry`).
     static let pollInterval: Duration = .seconds(1)
 
-    public init(store: DeliveryStore, notifiers: NotifierRegistry, settings: DeliverySettings, logger: Logger) {
+    public init(store: DeliveryStore, notifiers: NotifierRegistry, settings: @escaping @Sendable () -> DeliverySettings, logger: Logger) {
         self.store = store
         self.notifiers = notifiers
-        self.settings = settings
-        self.policy = RetryPolicy(settings: settings)
+        self.currentSettings = settings
         self.logger = logger
     }
+
+    private var settings: DeliverySettings { currentSettings() }
+
+    /// Why queued work of an action that left the config is given up.
+    static let removedAction = "its action is no longer in the config (removed, or its definition changed, at a reload); `hookgate deliveries retry` it once an action with the same id is back"
 
     /// Tells the lane of `target` that it has new work.
     public func wake(_ target: String) {
@@ -71,7 +75,21 @@ public final class DeliveryWorker: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             var known: Set<String> = []
             var lastPrune = Date.distantPast
+            var followed: Int?
             while !isStopped {
+                let registry = notifiers.snapshot
+                if registry.generation != followed {
+                    do {
+                        let given = try await store.follow(targets: registry.targets, renamed: registry.renamed, reason: Self.removedAction)
+                        followed = registry.generation
+                        if given > 0 {
+                            Counter(label: QueueMetrics.deadLetters, dimensions: [("target", "removed")]).increment(by: given)
+                            logger.warning("gave up on \(given) queued notification\(given == 1 ? "" : "s") whose action is no longer in the config")
+                        }
+                    } catch {
+                        logger.error("cannot follow the config's actions in the queue", metadata: ["queue.error": "\(error)"])
+                    }
+                }
                 let summary = (try? await store.pendingSummary()) ?? []
                 for target in Set(notifiers.targets).union(summary.map(\.target)) where !known.contains(target) {
                     known.insert(target)
@@ -121,7 +139,7 @@ public final class DeliveryWorker: Service, Sendable {
     private func deliver(_ rows: [StoredDelivery], to target: String, logger: Logger) async -> Date? {
         guard let notifier = notifiers.notifier(for: target) else {
             for row in rows {
-                try? await store.markFailed(row.id, attempts: row.attempts, error: "the target \(target) is no longer configured")
+                try? await store.markFailed(row.id, attempts: row.attempts, error: Self.removedAction)
                 Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
             }
             return nil
@@ -162,6 +180,7 @@ public final class DeliveryWorker: Service, Sendable {
         }
         if Task.isCancelled { return nil }
         var holdUntil: Date?
+        let policy = RetryPolicy(settings: settings)
         let delivered = outcomes.filter { $0.1 == nil }.map(\.0.id)
         do {
             try await store.markDelivered(delivered)

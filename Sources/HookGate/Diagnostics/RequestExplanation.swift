@@ -40,42 +40,49 @@ public struct RequestExplanation: Sendable {
     /// True when the server would accept the request: verified and parsed.
     public var accepted: Bool { verification == nil && parsing == nil }
 
-    /// Runs the endpoint's provider on `request` (verify, then parse) and its rules on the events.
-    /// Only GoogleContainerRegistry endpoints with `gcr.audience` use the network (Google's keys).
-    public static func explain(_ request: WebhookRequest, endpoint: Endpoint, googleKeys: GoogleKeyStore) async -> RequestExplanation {
+    /// What the server decided (``Verdict``): the answer below is the server's own.
+    public var verdict: Verdict
+
+    /// Decides `request` as the server would (``Verdict/decide(_:endpoint:provider:maxEvents:)``)
+    /// and explains the decision. Only GoogleContainerRegistry endpoints with `gcr.audience` use
+    /// the network (Google's keys).
+    public static func explain(
+        _ request: WebhookRequest, endpoint: Endpoint, googleKeys: GoogleKeyStore, maxEvents: Int = Limits().maxEventsPerDelivery
+    ) async -> RequestExplanation {
         let provider = ProviderFactory.make(for: endpoint, googleKeys: googleKeys)
+        let verdict = await Verdict.decide(request, endpoint: endpoint, provider: provider, maxEvents: maxEvents)
         var explanation = RequestExplanation(
             endpoint: endpoint, checks: provider.checks, bodyBytes: request.body.count, deliveryID: provider.deliveryID(of: request), verification: nil, parsing: nil,
-            events: [], actions: [], captureNotes: captureNotes(request))
-        do throws(HookFailure) {
-            try await provider.verify(request)
-        } catch {
-            explanation.verification = Diagnosis.annotated(error, request: request, source: endpoint.source)
+            events: [], actions: [], captureNotes: captureNotes(request), verdict: verdict)
+        switch verdict {
+        case .refused(let refusal):
+            switch refusal.stage {
+            case .verification: explanation.verification = Diagnosis.annotated(refusal.failure, request: request, source: endpoint.source)
+            case .parsing: explanation.parsing = Diagnosis.annotated(refusal.failure, request: request, source: endpoint.source)
+            case .limits: explanation.parsing = refusal.failure
+            }
             return explanation
-        }
-        do throws(HookFailure) {
-            explanation.events = try provider.parse(request)
-        } catch {
-            explanation.parsing = Diagnosis.annotated(error, request: request, source: endpoint.source)
-            return explanation
+        case .pong(let events), .ignored(let events), .unsupported(let events, _), .unmatched(let events):
+            explanation.events = events
+        case .work(let work):
+            explanation.events = (try? provider.parse(request)) ?? work.events
         }
         let notifiable = explanation.events.filter(\.isNotifiable)
         explanation.actions = endpoint.notify.map { action in
             ActionOutcome(
-                action: describe(action.kind), rule: action.rule.summary,
-                acting: notifiable.filter(action.rule.matches).map(describe),
-                skipping: notifiable.compactMap { event in action.rule.mismatch(event).map { "\(describe(event)): \($0)" } })
+                action: action.spec.summary, rule: action.rule.summary,
+                acting: notifiable.filter { action.rule.matches($0) && action.spec.accepts($0) }.map(describe),
+                skipping: notifiable.compactMap { event in
+                    if let mismatch = action.rule.mismatch(event) { return "\(describe(event)): \(mismatch)" }
+                    return action.spec.accepts(event) ? nil : "\(describe(event)): \(action.spec.kind) cannot act on a \(event.kindName) event"
+                })
         }
         return explanation
     }
 
     /// What the server would answer, as it answers (`200 queued`, `401 invalid signature` …).
     public var answer: String {
-        if let failure = verification ?? parsing { return "\(failure.status.code) \(failure.message)" }
-        let names = Set(events.map(\.name)).sorted().joined(separator: ",")
-        if events.contains(where: { $0.kind == .ping }) { return "200 Pong" }
-        if !events.contains(where: \.isNotifiable) { return "200 event \(names.isEmpty ? "(none)" : names) accepted; nothing to notify" }
-        if actions.allSatisfy(\.acting.isEmpty) { return "200 event \(names) accepted; no action's rule matches it" }
+        if let answer = verdict.answer { return "\(answer.status.code) \(answer.body)" }
         switch endpoint.delivery {
         case .queued: return "200 queued (or 200 duplicate when the same delivery came within delivery.duplicateWindow)"
         case .sync: return "200 OK once every action succeeded (502 when one fails, 504 when one times out)"
@@ -134,15 +141,6 @@ public struct RequestExplanation: Sendable {
             return "\(event.name): ping, answered Pong, nothing notified"
         case .other:
             return "\(event.name): not a push, nothing notified"
-        }
-    }
-
-    static func describe(_ action: NotifyAction) -> String {
-        switch action {
-        case .fluxAPI(let url): "fluxAPI \(CredentialedURL(url + "/v11/notify").redacted)"
-        case .log: "log"
-        case .reconcile(let objects): "reconcile \(objects.map { "\($0.resource.kind) \($0.name ?? "*")" }.joined(separator: ", "))"
-        case .create(let spec): "create \(spec.resource.kind)\(spec.namespace.map { " in " + $0 } ?? "")"
         }
     }
 }

@@ -29,11 +29,6 @@ public struct FluxAPINotifier: Notifier {
         self.timeout = timeout
     }
 
-    /// Only git and image pushes: fluxd's notify call needs the repository or image that changed.
-    public func accepts(_ event: HookEvent) -> Bool {
-        FluxChange.json(for: event) != nil
-    }
-
     public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
         for body in Self.distinctBodies(events) {
             try await post(body)

@@ -9,10 +9,7 @@ public protocol Notifier: Sendable {
     /// target and finds the notifier again by it (`flux-api http://…/v11/notify`, `log`).
     var target: String { get }
 
-    /// Whether this notifier can act on `event`; events it cannot are never handed to it.
-    func accepts(_ event: HookEvent) -> Bool
-
-    /// Delivers every notifiable event of one verified request.
+    /// Delivers the events of one verified request that its action chose (``ActionSpec/accepts(_:)``).
     func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure)
 
     /// For notifications that only ask for a refresh: a key equal for notifications that would
@@ -24,13 +21,6 @@ public protocol Notifier: Sendable {
 
 extension Notifier {
     public func mergeKey(for events: [HookEvent]) -> String? { nil }
-}
-
-extension Notifier {
-    /// Every notifiable event: git and image pushes and triggers.
-    public func accepts(_ event: HookEvent) -> Bool {
-        event.isNotifiable
-    }
 }
 
 /// Where the events came from, for logs and for notifiers that record it.

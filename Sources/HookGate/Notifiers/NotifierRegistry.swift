@@ -1,27 +1,46 @@
 import Synchronization
 
-/// The notifiers the delivery worker delivers with, by target. A reload adds the new config's
-/// notifiers and keeps the old ones, so a notification queued under the old config is still
-/// delivered the way it was accepted.
+/// The notifiers the delivery worker delivers with, by target: those of the config being served.
+/// A reload replaces them; queued work whose target is gone becomes a dead letter (its action was
+/// removed), and notifiers no config references any more are released.
 public final class NotifierRegistry: Sendable {
-    private let byTarget: Mutex<[String: any Notifier]>
-
-    public init(_ notifiers: [String: any Notifier] = [:]) {
-        byTarget = Mutex(notifiers)
+    public struct Snapshot: Sendable {
+        public var targets: Set<String>
+        /// Targets rows were queued under by versions that named actions by position
+        /// (`reconcile gh#0`), each with the target of the action now at that position.
+        public var renamed: [String: String]
+        /// Changes at every replacement, so the worker notices one.
+        public var generation: Int
     }
 
-    /// The notifier for `target`, if any config since the start had it.
+    private struct State {
+        var byTarget: [String: any Notifier]
+        var renamed: [String: String]
+        var generation: Int
+    }
+
+    private let state: Mutex<State>
+
+    public init(_ notifiers: [String: any Notifier] = [:], renamed: [String: String] = [:]) {
+        state = Mutex(State(byTarget: notifiers, renamed: renamed, generation: 0))
+    }
+
+    /// The notifier for `target`, if the config being served has it.
     public func notifier(for target: String) -> (any Notifier)? {
-        byTarget.withLock { $0[target] }
+        state.withLock { $0.byTarget[target] }
     }
 
     /// Every target known.
     public var targets: [String] {
-        byTarget.withLock { Array($0.keys) }
+        state.withLock { Array($0.byTarget.keys) }
     }
 
-    /// Adds `notifiers`, replacing those with the same targets.
-    public func update(with notifiers: [String: any Notifier]) {
-        byTarget.withLock { $0.merge(notifiers) { $1 } }
+    public var snapshot: Snapshot {
+        state.withLock { Snapshot(targets: Set($0.byTarget.keys), renamed: $0.renamed, generation: $0.generation) }
+    }
+
+    /// Serves `notifiers` from now on, in place of the ones before.
+    public func replace(with notifiers: [String: any Notifier], renamed: [String: String]) {
+        state.withLock { $0 = State(byTarget: notifiers, renamed: renamed, generation: $0.generation + 1) }
     }
 }

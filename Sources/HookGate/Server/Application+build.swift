@@ -108,8 +108,8 @@ public func buildApplication(
             return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
         }
     }
-    let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: config.delivery, logger: logger)
-    let deliveries = Deliveries(store: store, settings: config.delivery, wake: { worker.wake($0) })
+    let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: { table.config.delivery }, logger: logger)
+    let deliveries = Deliveries(store: store, settings: { table.config.delivery }, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries).addRoutes(to: router)
     var services: [any Service] = [worker]
     if let reload {

@@ -1,7 +1,7 @@
 /// What a reload changed, in lines for the log. Names endpoints and URL paths, never keys.
 struct ConfigChanges {
     var lines: [String] = []
-    /// True when `delivery:` changed, which applies only at the next start.
+    /// True when `delivery:` changed (it applies from the reload on).
     var deliveryChanged = false
 
     init(from old: Config, to new: Config) {

@@ -109,7 +109,7 @@ public final class ConfigReloader: Service, Sendable {
                 logger.warning("\(warning.message)", metadata: ["config.file": "\(warning.file)", "config.line": "\(warning.line.map(String.init) ?? "-")", "config.fix": "\(warning.fix ?? "")"])
             }
             if changes.deliveryChanged {
-                logger.warning("`delivery:` settings changed; they take effect at the next start")
+                logger.info("`delivery:` settings changed; queued and new notifications follow them from now on")
             }
         } catch {
             table.refuse(error)

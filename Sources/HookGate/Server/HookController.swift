@@ -90,57 +90,18 @@ struct HookController: Sendable {
         let webhook = WebhookRequest(headers: request.headers, body: body.getData(at: body.readerIndex, length: body.readableBytes, byteTransferStrategy: .noCopy) ?? Data())
         if let senderID = route.provider.deliveryID(of: webhook) { logger[metadataKey: "hook.delivery"] = "\(senderID)" }
 
-        let events: [HookEvent]
-        do throws(HookFailure) {
-            try await route.provider.verify(webhook)
-            events = try route.provider.parse(webhook)
-        } catch {
-            return refuse(error, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, route: route, logger: logger) {
-                Diagnosis.annotated($0, request: webhook, source: endpoint.source)
-            }
+        let verdict = await Verdict.decide(webhook, endpoint: endpoint, provider: route.provider, maxEvents: limits.maxEventsPerDelivery)
+        guard case .work(let work) = verdict else {
+            return answer(verdict, request: webhook, route: route, logger: logger)
         }
-        guard events.count <= limits.maxEventsPerDelivery else {
-            return refuse(HookFailure(status: .contentTooLarge, message: "too many events in one delivery (\(events.count); at most \(limits.maxEventsPerDelivery))",
-                                      reason: "the request carries \(events.count) events, more than limits.maxEventsPerDelivery (\(limits.maxEventsPerDelivery))"),
-                          outcome: .tooManyEvents, route: route, logger: logger)
-        }
-        // Every accepted request has an id from here on (docs/delivery.md#delivery-ids).
-        let senderID = DeliveryIdentity.senderID(route.provider.acceptedDeliveryID(of: webhook))
-        let deliveryID = senderID ?? DeliveryIdentity.fresh()
-        logger[metadataKey: "hook.delivery"] = "\(deliveryID)"
-
-        let names = Set(events.map(\.name)).sorted().joined(separator: ",")
-        logger[metadataKey: "hook.event"] = "\(names)"
-        if events.contains(where: { $0.kind == .ping }) {
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .pong)
-            logger.info("answered a ping")
-            return Self.reply(.ok, "Pong")
-        }
-        let notifiable = events.filter(\.isNotifiable)
-        guard !notifiable.isEmpty else {
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .ignored)
-            logger.info("nothing to notify for this event")
-            return Self.reply(.ok, "event \(names.isEmpty ? "(none)" : names) accepted; nothing to notify")
-        }
-
-        let work: [(notifier: any Notifier, events: [HookEvent])]
-        switch route.select(notifiable) {
-        case .work(let chosen):
-            work = chosen
-        case .unsupported(let note):
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .ignored)
-            logger.info("the actions cannot act on this event", metadata: ["hook.reason": "\(note)"])
-            return Self.reply(.ok, "event \(names) accepted; \(note)")
-        case .unmatched:
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unmatched)
-            logger.info("no action's rule matches this event")
-            return Self.reply(.ok, "event \(names) accepted; no action's rule matches it")
-        }
-        let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: deliveryID, logger: logger)
-        let dedupeKeys = Deliveries.dedupeKeys(endpoint: endpoint.name, senderID: senderID, body: webhook.body, bodySigned: route.provider.signsBody(webhook))
+        logger[metadataKey: "hook.delivery"] = "\(work.deliveryID)"
+        logger[metadataKey: "hook.event"] = "\(Verdict.names(work.events))"
+        let notifiable = work.events
+        let chosen = work.choices.map { (notifier: route.steps[$0.action].notifier, events: $0.events) }
+        let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: work.deliveryID, logger: logger)
         let result: DispatchResult
         do throws(DispatchError) {
-            result = try await deliveries.dispatch(work, mode: endpoint.delivery, context: context, dedupeKeys: dedupeKeys)
+            result = try await deliveries.dispatch(chosen, mode: endpoint.delivery, context: context, dedupeKeys: work.dedupeKeys)
         } catch {
             switch error {
             case .notify(let failure):
@@ -225,6 +186,29 @@ struct HookController: Sendable {
             response.headers[.retryAfter] = "\(max(1, seconds))"
         }
         return response
+    }
+
+    /// Answers every verdict but work: the one place that maps a ``Verdict`` to status, body,
+    /// metric and log line.
+    private func answer(_ verdict: Verdict, request: WebhookRequest, route: Receiver.Route, logger: Logger) -> Response {
+        guard let answer = verdict.answer else { return Self.reply(.internalServerError, "no answer") }
+        let endpoint = route.endpoint
+        var logger = logger
+        if case .refused(let refusal) = verdict {
+            return refuse(refusal.failure, outcome: refusal.outcome, route: route, logger: logger) { failure in
+                refusal.stage == .limits ? failure : Diagnosis.annotated(failure, request: request, source: endpoint.source)
+            }
+        }
+        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: answer.outcome)
+        if case .unsupported(_, let note) = verdict { logger[metadataKey: "hook.reason"] = "\(note)" }
+        switch verdict {
+        case .pong(let events), .ignored(let events), .unsupported(let events, _), .unmatched(let events):
+            logger[metadataKey: "hook.event"] = "\(Verdict.names(events))"
+        case .refused, .work:
+            break
+        }
+        logger.info("\(answer.log)")
+        return Self.reply(answer.status, answer.body)
     }
 
     /// Refuses a request, saying why in the log: every refusal is counted, but a flood of them is

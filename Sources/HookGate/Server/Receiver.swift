@@ -2,18 +2,19 @@ import AsyncHTTPClient
 import Logging
 import NIOCore
 
-/// The endpoints a running server answers, by fingerprint, each with its provider and actions.
-/// Built once from a ``Config``; immutable.
+/// The endpoints a running server answers, by fingerprint, each with its provider and the
+/// notifiers of its actions. Built once from a ``Config``; immutable.
 public struct Receiver: Sendable {
-    /// A notifier and the rule that chooses the events it gets.
+    /// An endpoint's action and the notifier that does it.
     struct Step: Sendable {
+        var action: Action
         var notifier: any Notifier
-        var rule: Rule
     }
 
     struct Route: Sendable {
         var endpoint: Endpoint
         var provider: any Provider
+        /// One per `notify:` entry, in order (``Verdict/Choice/action`` indexes them).
         var steps: [Step]
         /// The endpoint's `rateLimit`, running; a reload starts it full again.
         var bucket: TokenBucket?
@@ -26,6 +27,9 @@ public struct Receiver: Sendable {
     let clientAddresses: ClientAddressPolicy
     /// Every notifier, by its target, for the delivery worker.
     public let notifiers: [String: any Notifier]
+    /// The targets earlier versions queued this config's actions under, by position
+    /// (`reconcile gh#0`), each with the target it has now.
+    public let renamedTargets: [String: String]
 
     /// - Parameters:
     ///   - client: the one HTTP client every outbound call but Kubernetes' uses.
@@ -37,39 +41,25 @@ public struct Receiver: Sendable {
         logNotifier: LogNotifier = LogNotifier()
     ) throws(ConfigError) {
         let googleKeys = GoogleKeyStore(client: client, logger: logger)
-        var fluxNotifiers: [String: FluxAPINotifier] = [:]
+        var notifiers: [String: any Notifier] = [:]
         var routes: [String: Route] = [:]
+        var renamed: [String: String] = [:]
         for endpoint in config.endpoints {
+            let resources = ActionResources(
+                client: client, kube: kube, notifyTimeout: notifyTimeout, logNotifier: logNotifier, file: config.file, line: endpoint.line)
             var steps: [Step] = []
             for (index, action) in endpoint.notify.enumerated() {
-                let target = "\(endpoint.name)#\(index)"
+                let target = action.target(endpoint: endpoint.name)
+                if action.spec.needsKubernetes { renamed["\(action.spec.kind) \(endpoint.name)#\(index)"] = target }
+                // Actions with one target (every endpoint's `log`, one Flux API) share a notifier.
                 let notifier: any Notifier
-                switch (action.kind, kube) {
-                case (.fluxAPI(let url), _):
-                    let flux = fluxNotifiers[url] ?? FluxAPINotifier(baseURL: url, client: client, timeout: notifyTimeout)
-                    fluxNotifiers[url] = flux
-                    notifier = flux
-                case (.log, _):
-                    notifier = logNotifier
-                case (.reconcile(let objects), let kube?):
-                    notifier = ReconcileNotifier(
-                        target: "reconcile " + target,
-                        objects: objects.map {
-                            ReconcileNotifier.Target(resource: $0.resource, namespace: $0.namespace ?? kube.connection.namespace,
-                                                     name: $0.name, matchLabels: $0.matchLabels)
-                        },
-                        client: kube)
-                case (.create(let spec), let kube?):
-                    notifier = CreateNotifier(
-                        target: "create " + target, resource: spec.resource, namespace: spec.namespace ?? kube.connection.namespace,
-                        template: spec.template, client: kube)
-                case (.reconcile, nil), (.create, nil):
-                    throw ConfigError(problems: [ConfigProblem(
-                        file: config.file, line: endpoint.line,
-                        message: "reconcile and create actions need the Kubernetes API, and hookgate has no way to reach it",
-                        fix: "run it in a pod (in-cluster service account), set KUBECONFIG, or pass --kubeconfig")])
+                if let shared = notifiers[target] {
+                    notifier = shared
+                } else {
+                    notifier = try action.spec.makeNotifier(target: target, resources: resources)
+                    notifiers[target] = notifier
                 }
-                steps.append(Step(notifier: notifier, rule: action.rule))
+                steps.append(Step(action: action, notifier: notifier))
             }
             routes[endpoint.urlSegment] = Route(
                 endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps,
@@ -78,10 +68,7 @@ public struct Receiver: Sendable {
         self.routes = routes
         self.limits = config.limits
         self.clientAddresses = config.clientAddresses
-        var byTarget: [String: any Notifier] = [:]
-        for route in routes.values {
-            for step in route.steps { byTarget[step.notifier.target] = step.notifier }
-        }
-        self.notifiers = byTarget
+        self.notifiers = notifiers
+        self.renamedTargets = renamed
     }
 }

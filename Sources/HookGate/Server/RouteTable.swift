@@ -20,12 +20,12 @@ public final class RouteTable: Sendable {
     }
 
     private let state: Mutex<State>
-    /// Every notifier any config since the start had, for the delivery worker.
+    /// The notifiers of the config being served, for the delivery worker.
     public let notifiers: NotifierRegistry
 
     public init(receiver: Receiver, config: Config) {
         state = Mutex(State(receiver: receiver, config: config, loadedAt: Date(), refusal: nil))
-        notifiers = NotifierRegistry(receiver.notifiers)
+        notifiers = NotifierRegistry(receiver.notifiers, renamed: receiver.renamedTargets)
     }
 
     /// The receiver to answer the next request with.
@@ -42,7 +42,7 @@ public final class RouteTable: Sendable {
 
     /// Serves `receiver` (built from `config`) from the next request on.
     func install(_ receiver: Receiver, config: Config) {
-        notifiers.update(with: receiver.notifiers)
+        notifiers.replace(with: receiver.notifiers, renamed: receiver.renamedTargets)
         state.withLock { $0 = State(receiver: receiver, config: config, loadedAt: Date(), refusal: nil) }
     }
 

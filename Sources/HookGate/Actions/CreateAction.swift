@@ -1,0 +1,67 @@
+import Foundation
+
+/// `create` (or `tekton`): `{template | object, namespace, resource}`: creates an object (a
+/// PipelineRun …) from a template for each event (``CreateNotifier``).
+public struct CreateAction: ActionSpec {
+    public var resource: KubeResource
+    /// Nil: the template's namespace, else the connection's namespace.
+    public var namespace: String?
+    public var template: ObjectTemplate
+    /// The template file as configured, or nil for an inline `object`.
+    public var templateFile: String?
+
+    public var kind: String { "create" }
+    public var needsKubernetes: Bool { true }
+
+    public var definition: String {
+        "create \(resource.apiVersion)/\(resource.plural) in \(namespace ?? "-") from \(templateFile ?? "an inline object")"
+    }
+
+    public var summary: String {
+        "create \(resource.kind)\(namespace.map { " in " + $0 } ?? "")"
+    }
+
+    public func makeNotifier(target: String, resources: ActionResources) throws(ConfigError) -> any Notifier {
+        let kube = try resources.kubernetes()
+        return CreateNotifier(target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, client: kube)
+    }
+
+    static let kind = ActionKind(names: ["create", "tekton"]) { input in
+        guard let options = input.options else {
+            input.reader.problem("`\(input.path).\(input.name)` needs a `template` file or an inline `object`", at: input.node)
+            return nil
+        }
+        return read(options, folder: input.folder)
+    }
+
+    private static func read(_ options: YAMLObject, folder: String) -> CreateAction? {
+        let reader = options.reader
+        options.rejectUnknownKeys(["template", "object", "namespace", "resource"])
+        let template: ObjectTemplate
+        let file = options.string("template")
+        do {
+            if let file {
+                let path = file.hasPrefix("/") ? file : (folder as NSString).appendingPathComponent(file)
+                reader.files.append(path)
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    reader.problem("template file \"\(file)\" (\(path)) cannot be read", at: options["template"], fix: "the path is relative to the config file's folder")
+                    return nil
+                }
+                template = try ObjectTemplate(yaml: String(decoding: data, as: UTF8.self))
+            } else if let node = options["object"] {
+                template = try ObjectTemplate(node: node)
+            } else {
+                reader.problem("`\(options.path)` needs a `template` file or an inline `object`", at: options.node)
+                return nil
+            }
+        } catch {
+            reader.problem("`\(options.path)`: the template is not usable: \(error)", at: options["template"] ?? options["object"])
+            return nil
+        }
+        guard let resource = KubeResource.resolve(kind: template.kind, apiVersion: template.apiVersion, plural: options.string("resource")) else {
+            reader.problem("`\(options.path)`: the template's kind \(template.kind) has no apiVersion", at: options.node)
+            return nil
+        }
+        return CreateAction(resource: resource, namespace: options.string("namespace") ?? template.namespace, template: template, templateFile: file)
+    }
+}
