@@ -76,8 +76,8 @@ struct Verify: AsyncParsableCommand {
         if let method = captured.method, method != "POST" {
             notes.append("the capture's method is \(method); the server answers only POST (405 otherwise)")
         }
-        if chosen.gcr != nil {
-            notes.append("checking the token fetches Google's signing keys from \(chosen.gcr?.keysURL ?? "")")
+        if let auth = chosen.settings(GoogleContainerRegistrySettings.self)?.auth {
+            notes.append("checking the token fetches Google's signing keys from \(auth.keysURL)")
         }
 
         var logger = Logger(label: "hookgate")

@@ -151,7 +151,7 @@ public struct FuzzHarness: Sendable {
     /// A sample of a valid config's endpoint must verify and parse to at least one event.
     private func checkSample(of endpoint: Endpoint, into outcome: inout FuzzOutcome) async {
         // Verifying a Pub/Sub token would fetch Google's keys from the fuzzed URL.
-        guard endpoint.gcr == nil else { return }
+        guard endpoint.settings(GoogleContainerRegistrySettings.self)?.auth == nil else { return }
         let options = SampleWebhook.Options(deliveryID: "fuzz-delivery", date: Self.now)
         guard let sample = try? SampleWebhook.make(for: endpoint, options: options) else { return }
         let request = WebhookRequest(headers: sample.headers, body: sample.body)

@@ -41,7 +41,7 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
         #expect(config.api == "http://localhost:3030/api/flux")
         #expect(config.endpoints[0].fingerprint == Python.sha256Hex(Data("secret\n".utf8)))
         #expect(config.endpoints[1].fingerprint == Python.sha256Hex(Data("othernexus.example.com".utf8)))
-        #expect(config.endpoints[0].allowLegacySignature)
+        #expect(config.endpoints[0].settings(GitHubSettings.self)?.allowLegacySignature == true)
         #expect(config.endpoints[0].notify.map(\.spec.definition) == ["fluxAPI http://localhost:3030/api/flux"])
         #expect(config.warnings.contains { $0.message.contains("ends with a newline") })
     }
@@ -55,7 +55,7 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
               - {source: gogs, keyPath: c}
             """, files: ["a": "1", "b": "2", "c": "3"])
         #expect(config.endpoints.map(\.source) == [.gitHub, .gitea, .gitea])
-        #expect(!config.endpoints[0].allowLegacySignature)
+        #expect(config.endpoints[0].settings(GitHubSettings.self)?.allowLegacySignature == false)
     }
 
     @Test func everyProblemAtOnceWithLines() {
@@ -152,7 +152,7 @@ func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] 
         #expect(config.limits.maxBodyBytes == 1 << 20)
         #expect(config.endpoints[0].name == "gh")
         #expect(config.endpoints[0].notify.map(\.spec.definition) == ["log", "fluxAPI http://other:3030/api/flux", "fluxAPI http://flux:3030/api/flux"])
-        #expect(config.endpoints[1].gcr == GoogleAuthSettings(audience: "aud", email: "pub@example.iam.gserviceaccount.com", keysURL: "http://127.0.0.1:1/certs"))
+        #expect(config.endpoints[1].settings(GoogleContainerRegistrySettings.self)?.auth == GoogleAuthSettings(audience: "aud", email: "pub@example.iam.gserviceaccount.com", keysURL: "http://127.0.0.1:1/certs"))
         #expect(config.endpoints[1].name.hasPrefix("googlecontainerregistry-"))
     }
 

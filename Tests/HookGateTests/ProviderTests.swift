@@ -6,6 +6,16 @@ import HookGateTestSupport
 import Logging
 import Testing
 
+/// The settings a test gives `source`: those these options stand for, else its defaults.
+func settings(_ source: Source, allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil) -> (any SourceSettings)? {
+    switch source {
+    case .gitHub: GitHubSettings(allowLegacySignature: allowLegacySignature)
+    case .bitbucketCloud: BitbucketCloudSettings(requireSignature: requireSignature)
+    case .googleContainerRegistry: GoogleContainerRegistrySettings(auth: gcr)
+    default: nil
+    }
+}
+
 /// Verifies and parses a request the way the server does, for one provider.
 func receive(
     _ source: Source, key: String, headers: [String: String], body: Data,
@@ -13,7 +23,7 @@ func receive(
 ) async throws(HookFailure) -> [HookEvent] {
     let endpoint = Endpoint(
         source: source, keyPaths: ["test.key"], key: EndpointKey(key), registryHost: registryHost,
-        allowLegacySignature: allowLegacySignature, requireSignature: requireSignature, gcr: gcr, notify: [Action(LogAction())])
+        notify: [Action(LogAction())], settings: settings(source, allowLegacySignature: allowLegacySignature, requireSignature: requireSignature, gcr: gcr))
     let provider = ProviderFactory.make(for: endpoint, googleKeys: GoogleKeyStore(client: .shared, logger: Logger(label: "test")))
     var fields = HTTPFields()
     for (name, value) in headers { fields[HTTPField.Name(name)!] = value }

@@ -10,7 +10,7 @@ import Testing
     static let key = "c0ffee0123456789abcdef0123456789abcdef01"
 
     static func endpoint(_ source: Source, key: String = key, registryHost: String? = nil, gcr: GoogleAuthSettings? = nil) -> Endpoint {
-        Endpoint(name: "sample", source: source, keyPaths: ["k"], key: EndpointKey(key), registryHost: registryHost, gcr: gcr, notify: [Action(LogAction())])
+        Endpoint(name: "sample", source: source, keyPaths: ["k"], key: EndpointKey(key), registryHost: registryHost, notify: [Action(LogAction())], settings: settings(source, gcr: gcr))
     }
 
     static func headers(_ sample: SampleWebhook) -> [String: String] {

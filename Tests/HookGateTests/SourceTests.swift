@@ -75,7 +75,7 @@ func newStandardSecret(_ count: Int = 32) -> String {
         key: String = secret, headers: [String: String] = StandardWebhooksTests.headers(), body: Data? = nil,
         now: Date = StandardWebhooksTests.signedAt, tolerance: Duration? = nil
     ) async throws(HookFailure) -> [HookEvent] {
-        let endpoint = endpoint(.standardWebhooks, key: key) { if let tolerance { $0.timestampTolerance = tolerance } }
+        let endpoint = endpoint(.standardWebhooks, key: key) { if let tolerance { $0.settings = SigningTimestampSettings(tolerance: tolerance, checked: true) } }
         return try await deliver(to: endpoint, headers: headers, body: body ?? self.body, now: now)
     }
 
@@ -268,7 +268,7 @@ func newStandardSecret(_ count: Int = 32) -> String {
     let body = Data(#"{"action":"deploy","ref":"main"}"#.utf8)
 
     func receive(key: String = key, headers: [String: String], body: Data? = nil, format: SignatureFormat = SignatureFormat()) async throws(HookFailure) -> [HookEvent] {
-        try await deliver(to: endpoint(.genericHMAC, key: key) { $0.signatureFormat = format }, headers: headers, body: body ?? self.body)
+        try await deliver(to: endpoint(.genericHMAC, key: key) { $0.settings = GenericHMACSettings(format: format) }, headers: headers, body: body ?? self.body)
     }
 
     @Test func defaultFormatReadsTheAlgorithmFromThePrefix() async throws {
@@ -350,7 +350,7 @@ func newStandardSecret(_ count: Int = 32) -> String {
     let body = Fixtures.data("acr-push.json")
 
     func receive(headers: [String: String], body: Data? = nil, token: TokenHeader? = .bearer) async throws(HookFailure) -> [HookEvent] {
-        try await deliver(to: endpoint(.acr, key: Self.key) { $0.tokenHeader = token }, headers: headers, body: body ?? self.body)
+        try await deliver(to: endpoint(.acr, key: Self.key) { $0.settings = ACRSettings(token: token) }, headers: headers, body: body ?? self.body)
     }
 
     @Test func pushIsAnImagePushOnTheRequestsHost() async throws {

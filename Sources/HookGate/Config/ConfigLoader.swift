@@ -94,7 +94,7 @@ public enum ConfigLoader {
             reader.problem("the endpoint name `\(name)` is used \(group.count) times", line: group[1].line, fix: "give each endpoint a distinct `name`")
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
-        warnings += SourceSettingsLoader.warnings(for: endpoints, delivery: delivery, file: file)
+        warnings += replayWindowWarnings(for: endpoints, delivery: delivery, file: file)
         var config = Config(
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
@@ -134,9 +134,9 @@ public enum ConfigLoader {
         let own = format == .hookgate
         item.rejectUnknownKeys(
             own
-                ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "gcr", "allowLegacySignature", "requireSignature", "notify", "delivery"]
-                    + SourceSettingsLoader.keys + AdmissionLoader.endpointKeys
-                : ["source", "keyPath", "registryHost", "gcr"])
+                ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "notify", "delivery"]
+                    + SourceKind.allKeys(own: true) + AdmissionLoader.endpointKeys
+                : ["source", "keyPath", "registryHost"] + SourceKind.allKeys(own: false))
         var failed = false
         var source: Source?
         if let sourceName = item.string("source", required: true) {
@@ -162,20 +162,7 @@ public enum ConfigLoader {
             if files.count == configured.count { key = EndpointKey(files: files) }
         }
         let registryHost = item.string("registryHost")
-        var gcr: GoogleAuthSettings?
-        if let gcrObject = reader.object(item["gcr"], path: item.qualified("gcr")) {
-            gcrObject.rejectUnknownKeys(own ? ["audience", "email", "keysURL"] : ["audience"])
-            if let audience = gcrObject.string("audience", required: true) {
-                gcr = GoogleAuthSettings(
-                    audience: audience, email: gcrObject.string("email"),
-                    keysURL: gcrObject.string("keysURL") ?? GoogleAuthSettings.defaultKeysURL)
-            } else {
-                failed = true
-            }
-        }
         let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(FluxAPIAction(url: api))]
-        let allowLegacy = own ? (item.bool("allowLegacySignature") ?? false) : true
-        let requireSignature = item.bool("requireSignature") ?? false
         let name = own ? item.string("name") : nil
         let id = own ? readID(item) : nil
         // An `id` that cannot be used fails the endpoint: without it the URL would be the key's, and
@@ -192,22 +179,17 @@ public enum ConfigLoader {
         }
         guard let source, let key, let notify, !failed else { return nil }
 
-        if gcr != nil, source != .googleContainerRegistry {
-            reader.problem("`gcr` only applies to GoogleContainerRegistry endpoints", at: item["gcr"], fix: "remove `gcr` or change `source`")
+        let kind = SourceKind.of(source)
+        // A key another source reads is a mistake here: say whose it is.
+        for key in Set(SourceKind.allKeys(own: own)).subtracting(kind.keys).sorted() where item[key] != nil {
+            let owners = SourceKind.all.filter { $0.keys.contains(key) }.map(\.source.rawValue)
+            reader.problem("`\(item.qualified(key))` only applies to \(owners.joined(separator: " and ")) endpoints", at: item[key],
+                fix: "remove `\(key)` or change `source`")
         }
-        if registryHost != nil, source != .nexus, source != .artifactory {
+        if registryHost != nil, !kind.usesRegistryHost {
+            let users = SourceKind.all.filter(\.usesRegistryHost).map(\.source.rawValue).joined(separator: " and ")
             warnings.append(ConfigProblem(file: reader.file, line: item["registryHost"]?.mark?.line,
-                message: "`registryHost` only means something for Nexus and Artifactory; here it only changes the URL"))
-        }
-        if source == .nexus || source == .artifactory, registryHost == nil {
-            warnings.append(ConfigProblem(file: reader.file, line: item.line,
-                message: "\(source.rawValue) does not say which registry it serves, so image notifications will carry no host",
-                fix: "set `registryHost` to the registry's host name"))
-        }
-        if source == .googleContainerRegistry, gcr == nil {
-            warnings.append(ConfigProblem(file: reader.file, line: item.line,
-                message: "GoogleContainerRegistry endpoint without `gcr.audience`: Pub/Sub pushes are not authenticated, the URL is the only guard",
-                fix: "enable push authentication on the subscription and set `gcr.audience`"))
+                message: "`registryHost` only means something for \(users); here it only changes the URL"))
         }
         if own, id == nil, keyPaths.count > 1 {
             warnings.append(ConfigProblem(file: reader.file, line: item["keyPaths"]?.mark?.line,
@@ -219,11 +201,16 @@ public enum ConfigLoader {
                 message: "the key file ends with a newline; the URL uses the bytes as stored (as flux-recv did), and signatures made with or without that newline are accepted",
                 fix: "write keys without a final newline (`printf %s`, or `hookgate keygen --out FILE`)"))
         }
+        let found = ProblemList()
+        let problemsBefore = reader.problems.count
+        let settings = kind.readSettings(SourceSettingsInput(
+            item: item, own: own, source: source, key: key, keyPaths: keyPaths, registryHost: registryHost, notify: notify,
+            defaults: kind.defaults, warnings: found))
+        warnings += found.items
+        guard let settings, reader.problems.count == problemsBefore else { return nil }
         var endpoint = Endpoint(
-            name: name, id: id, source: source, keyPaths: keyPaths, key: key, registryHost: registryHost,
-            allowLegacySignature: allowLegacy, requireSignature: requireSignature, gcr: gcr, notify: notify,
-            delivery: mode, line: item.line)
-        guard SourceSettingsLoader.read(item, own: own, into: &endpoint, warnings: &warnings) else { return nil }
+            name: name, id: id, source: source, keyPaths: keyPaths, key: key, registryHost: registryHost, notify: notify,
+            delivery: mode, line: item.line, settings: settings)
         if own { AdmissionLoader.read(item, into: &endpoint) }
         if let id, !source.verifiesSender(of: endpoint), id.count < ConfigLoader.minimumUnguardedIDLength {
             reader.problem(

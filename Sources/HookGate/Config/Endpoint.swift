@@ -1,7 +1,7 @@
 import Crypto
 
 /// One configured webhook endpoint, resolved: its key read, its URL computed.
-public struct Endpoint: Sendable, Equatable {
+public struct Endpoint: Sendable {
     /// A short label for logs and metrics: `name` from the config, or the source and the first
     /// 8 hex digits of the fingerprint. Never the key, never the whole URL.
     public var name: String
@@ -9,30 +9,21 @@ public struct Endpoint: Sendable, Equatable {
     /// The key files, resolved against the config file's folder; a signature made with any verifies.
     public var keyPaths: [String]
     public var key: EndpointKey
-    /// For Nexus: the registry host its images live on (also part of the fingerprint).
+    /// For Nexus and Artifactory: the registry host its images live on. For every source part of
+    /// the fingerprint (flux-recv's URL), so it stays here rather than in ``settings``.
     public var registryHost: String?
     /// Lowercase hex SHA-256 of the first key file's bytes as stored followed by `registryHost`.
     public var fingerprint: String
     /// The URL segment the config sets (`id:`); nil: the fingerprint, as flux-recv had it.
     public var id: String?
-    /// Whether GitHub's SHA-1 `X-Hub-Signature` is accepted when `X-Hub-Signature-256` is absent.
-    public var allowLegacySignature: Bool
-    /// Whether a signature is required where the sender may omit it (Bitbucket Cloud).
-    public var requireSignature: Bool
-    /// Pub/Sub push authentication, when configured.
-    public var gcr: GoogleAuthSettings?
+    /// What only this endpoint's source reads (``SourceKind``): GitHub's `allowLegacySignature`,
+    /// GoogleContainerRegistry's `gcr` …
+    public var settings: any SourceSettings
     public var notify: [Action]
     /// Queue notifications (the default) or deliver them before answering.
     public var delivery: DeliveryMode
     /// Line of the endpoint in the config file.
     public var line: Int?
-    /// StandardWebhooks, and GitLab with a signing token: how far `webhook-timestamp` may be from
-    /// this host's clock, either way (`timestampTolerance`).
-    public var timestampTolerance: Duration = StandardWebhookSignature.defaultTolerance
-    /// GenericHMAC: where and how the signature is written (`signature`).
-    public var signatureFormat = SignatureFormat()
-    /// ACR: the header that must carry the key (`token`); nil when the URL is the only guard.
-    public var tokenHeader: TokenHeader? = .bearer
     /// The address blocks requests are taken from (`allowFrom`); nil: any.
     public var allowFrom: [AddressRange]?
     /// How many requests the endpoint takes (`rateLimit`); nil: no limit but the server's.
@@ -46,8 +37,7 @@ public struct Endpoint: Sendable, Equatable {
 
     public init(
         name: String? = nil, id: String? = nil, source: Source, keyPaths: [String], key: EndpointKey, registryHost: String? = nil,
-        allowLegacySignature: Bool = false, requireSignature: Bool = false, gcr: GoogleAuthSettings? = nil,
-        notify: [Action], delivery: DeliveryMode = .queued, line: Int? = nil
+        notify: [Action], delivery: DeliveryMode = .queued, line: Int? = nil, settings: (any SourceSettings)? = nil
     ) {
         let fingerprint = Endpoint.fingerprint(key: key, registryHost: registryHost)
         self.name = name ?? "\(source.rawValue.lowercased())-\((id ?? fingerprint).prefix(8))"
@@ -57,12 +47,15 @@ public struct Endpoint: Sendable, Equatable {
         self.key = key
         self.registryHost = registryHost
         self.fingerprint = fingerprint
-        self.allowLegacySignature = allowLegacySignature
-        self.requireSignature = requireSignature
-        self.gcr = gcr
+        self.settings = settings ?? SourceKind.of(source).defaults
         self.notify = notify
         self.delivery = delivery
         self.line = line
+    }
+
+    /// This endpoint's settings as its source's type, or that type's defaults.
+    public func settings<Settings: SourceSettings>(_ type: Settings.Type) -> Settings? {
+        settings as? Settings
     }
 
     /// flux-recv's URL segment: SHA-256 over the (first) key file's bytes as stored, then `registryHost`.
@@ -71,6 +64,15 @@ public struct Endpoint: Sendable, Equatable {
         hash.update(data: key.stored)
         hash.update(data: Array((registryHost ?? "").utf8))
         return hash.finalize().hexString
+    }
+}
+
+extension Endpoint: Equatable {
+    public static func == (left: Endpoint, right: Endpoint) -> Bool {
+        left.name == right.name && left.source == right.source && left.keyPaths == right.keyPaths && left.key == right.key
+            && left.registryHost == right.registryHost && left.id == right.id && left.settings.isEqual(to: right.settings)
+            && left.notify == right.notify && left.delivery == right.delivery && left.line == right.line
+            && left.allowFrom == right.allowFrom && left.rateLimit == right.rateLimit
     }
 }
 

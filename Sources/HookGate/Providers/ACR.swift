@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 import HTTPTypes
 
 /// Azure Container Registry: it signs nothing and adds no header of its own, only the custom
@@ -64,5 +65,68 @@ struct ACR: Provider {
             /// The registry's host, `myregistry.azurecr.io`.
             var host: String?
         }
+    }
+}
+
+extension Source {
+    public static let acr = Source("ACR")
+}
+
+/// What an ACR endpoint reads besides its key.
+public struct ACRSettings: SourceSettings, Equatable {
+    /// The header that must carry the key (`token`); nil when the URL is the only guard.
+    public var token: TokenHeader?
+
+    public init(token: TokenHeader? = .bearer) {
+        self.token = token
+    }
+}
+
+extension ACR {
+    static let kind = SourceKind(
+        .acr, aliases: ["AzureContainerRegistry"], keys: ["token"], defaults: ACRSettings(),
+        readSettings: readSettings,
+        verifiesSender: { $0.settings(ACRSettings.self)?.token != nil },
+        fuzzVariants: [ACRSettings(token: nil), ACRSettings(token: TokenHeader(header: HTTPField.Name("X-Hook-Token")!, prefix: ""))],
+        sample: ACR.sample(_:for:),
+        makeProvider: { endpoint, _ in ACR(key: endpoint.key, token: (endpoint.settings(ACRSettings.self) ?? ACRSettings()).token) })
+
+    private static func readSettings(_ input: SourceSettingsInput) -> (any SourceSettings)? {
+        var settings = ACRSettings()
+        if let node = input.item["token"] {
+            if let enabled = node.bool {
+                settings.token = enabled ? .bearer : nil
+            } else if let object = input.reader.object(node, path: input.item.qualified("token")) {
+                guard let token = readTokenHeader(object) else { return nil }
+                settings.token = token
+            }
+        }
+        if settings.token == nil {
+            input.warn("ACR endpoint with `token: false`: ACR signs nothing, so the URL is the only guard",
+                       fix: "give the webhook a custom header `Authorization: Bearer <key>` and remove `token: false`")
+        }
+        return settings
+    }
+
+    private static func readTokenHeader(_ object: YAMLObject) -> TokenHeader? {
+        let reader = object.reader
+        object.rejectUnknownKeys(["header", "prefix"])
+        var token = TokenHeader.bearer
+        if let header = object.string("header") {
+            guard let name = HTTPField.Name(header) else {
+                reader.problem("`\(object.qualified("header"))`: \"\(header)\" is not a header name", at: object["header"])
+                return nil
+            }
+            token.header = name
+            token.prefix = name == .authorization ? "Bearer " : ""
+        }
+        if let prefix = object.string("prefix") {
+            guard prefix.allSatisfy(\.isASCII) else {
+                reader.problem("`\(object.qualified("prefix"))` must be ASCII text, as header values are", at: object["prefix"])
+                return nil
+            }
+            token.prefix = prefix
+        }
+        return token
     }
 }

@@ -67,3 +67,18 @@ struct Artifactory: Provider {
         }
     }
 }
+
+extension Source {
+    public static let artifactory = Source("Artifactory")
+}
+
+extension Artifactory {
+    static let kind = SourceKind(
+        .artifactory, aliases: ["JFrog"], usesRegistryHost: true,
+        readSettings: { input in
+            input.warnWithoutRegistryHost()
+            return input.defaults
+        },
+        verifiesSender: { _ in true }, sample: Artifactory.sample(_:for:),
+        makeProvider: { endpoint, _ in Artifactory(key: endpoint.key, registryHost: endpoint.registryHost) })
+}

@@ -77,3 +77,30 @@ struct BitbucketCloud: Provider {
         }
     }
 }
+
+extension Source {
+    public static let bitbucketCloud = Source("BitbucketCloud")
+}
+
+/// What a Bitbucket Cloud endpoint reads besides its key.
+public struct BitbucketCloudSettings: SourceSettings, Equatable {
+    /// Whether a signature is required (`requireSignature`): Bitbucket Cloud signs only when the
+    /// webhook has a secret, so only this makes the signature a guard.
+    public var requireSignature: Bool
+
+    public init(requireSignature: Bool = false) {
+        self.requireSignature = requireSignature
+    }
+}
+
+extension BitbucketCloud {
+    static let kind = SourceKind(
+        .bitbucketCloud, keys: ["requireSignature"], defaults: BitbucketCloudSettings(),
+        readSettings: { input in BitbucketCloudSettings(requireSignature: input.item.bool("requireSignature") ?? false) },
+        verifiesSender: { $0.settings(BitbucketCloudSettings.self)?.requireSignature ?? false },
+        fuzzVariants: [BitbucketCloudSettings(requireSignature: true)],
+        sample: BitbucketCloud.sample(_:for:),
+        makeProvider: { endpoint, _ in
+            BitbucketCloud(key: endpoint.key, requireSignature: endpoint.settings(BitbucketCloudSettings.self)?.requireSignature ?? false)
+        })
+}

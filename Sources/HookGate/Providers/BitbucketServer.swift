@@ -80,3 +80,13 @@ struct BitbucketServer: Provider {
         }
     }
 }
+
+extension Source {
+    public static let bitbucketServer = Source("BitbucketServer")
+}
+
+extension BitbucketServer {
+    static let kind = SourceKind(
+        .bitbucketServer, verifiesSender: { _ in true }, sample: BitbucketServer.sample(_:for:),
+        makeProvider: { endpoint, _ in BitbucketServer(key: endpoint.key) })
+}

@@ -28,3 +28,11 @@ struct DockerHub: Provider {
         }
     }
 }
+
+extension Source {
+    public static let dockerHub = Source("DockerHub")
+}
+
+extension DockerHub {
+    static let kind = SourceKind(.dockerHub, verifiesSender: { _ in false }, sample: DockerHub.sample(_:for:), makeProvider: { _, _ in DockerHub() })
+}

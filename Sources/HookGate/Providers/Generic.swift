@@ -14,3 +14,17 @@ struct Generic: Provider {
         [HookEvent(name: Self.eventName, kind: .trigger)]
     }
 }
+
+extension Source {
+    public static let generic = Source("Generic")
+}
+
+extension Generic {
+    static let kind = SourceKind(
+        .generic,
+        readSettings: { input in
+            input.warnIfOnlyFluxAPI()
+            return input.defaults
+        },
+        verifiesSender: { _ in false }, sample: Generic.sample(_:for:), makeProvider: { _, _ in Generic() })
+}

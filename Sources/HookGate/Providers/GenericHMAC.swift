@@ -68,3 +68,69 @@ extension SignatureFormat {
         return (prefix.isEmpty ? "" : "`\(prefix)` followed by ") + "\(digest) (HMAC-\(algorithm.rawValue.uppercased()))"
     }
 }
+
+extension Source {
+    public static let genericHMAC = Source("GenericHMAC")
+}
+
+/// What a GenericHMAC endpoint reads besides its key.
+public struct GenericHMACSettings: SourceSettings, Equatable {
+    /// Where and how the signature is written (`signature`).
+    public var format: SignatureFormat
+
+    public init(format: SignatureFormat = SignatureFormat()) {
+        self.format = format
+    }
+}
+
+extension GenericHMAC {
+    static let kind = SourceKind(
+        .genericHMAC, keys: ["signature"], defaults: GenericHMACSettings(),
+        readSettings: { input in
+            input.warnIfOnlyFluxAPI()
+            guard let object = input.reader.object(input.item["signature"], path: input.item.qualified("signature")) else { return GenericHMACSettings() }
+            return readSignatureFormat(object).map { GenericHMACSettings(format: $0) }
+        },
+        verifiesSender: { _ in true },
+        fuzzVariants: [GenericHMACSettings(format: SignatureFormat(header: HTTPField.Name("X-Payload-Signature")!, algorithm: .sha512, prefix: "v1=", encoding: .base64))],
+        sample: GenericHMAC.sample(_:for:),
+        makeProvider: { endpoint, _ in GenericHMAC(key: endpoint.key, format: endpoint.settings(GenericHMACSettings.self)?.format ?? SignatureFormat()) })
+
+    private static func readSignatureFormat(_ object: YAMLObject) -> SignatureFormat? {
+        let reader = object.reader
+        object.rejectUnknownKeys(["header", "algorithm", "prefix", "encoding"])
+        var format = SignatureFormat()
+        var ok = true
+        if let header = object.string("header") {
+            if let name = HTTPField.Name(header) { format.header = name } else {
+                reader.problem("`\(object.qualified("header"))`: \"\(header)\" is not a header name", at: object["header"])
+                ok = false
+            }
+        }
+        if let algorithm = object.string("algorithm") {
+            if let parsed = SignatureFormat.Algorithm(rawValue: algorithm.lowercased()) { format.algorithm = parsed } else {
+                reader.problem("`\(object.qualified("algorithm"))` must be sha1, sha256 or sha512, not \"\(algorithm)\"", at: object["algorithm"],
+                    fix: "or leave it out to read the algorithm from a `sha256=` style prefix of the header")
+                ok = false
+            }
+        }
+        if let encoding = object.string("encoding") {
+            if let parsed = SignatureFormat.Encoding(rawValue: encoding.lowercased()) { format.encoding = parsed } else {
+                reader.problem("`\(object.qualified("encoding"))` must be hex or base64, not \"\(encoding)\"", at: object["encoding"])
+                ok = false
+            }
+        }
+        if let prefix = object.string("prefix") {
+            if object["algorithm"] == nil {
+                reader.problem("`\(object.qualified("prefix"))` needs `algorithm`: without one, the header must start with `sha1=`, `sha256=` or `sha512=`, which names it",
+                    at: object["prefix"], fix: "add `algorithm`, or remove `prefix`")
+                ok = false
+            } else if !prefix.allSatisfy(\.isASCII) {
+                reader.problem("`\(object.qualified("prefix"))` must be ASCII text, as header values are", at: object["prefix"])
+                ok = false
+            }
+            format.prefix = prefix
+        }
+        return ok ? format : nil
+    }
+}

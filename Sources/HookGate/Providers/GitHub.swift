@@ -93,3 +93,30 @@ struct GitHub: Provider {
         try PushLayout.gitHub.read(json, event: event)
     }
 }
+
+extension Source {
+    public static let gitHub = Source("GitHub")
+}
+
+/// What a GitHub endpoint reads besides its key.
+public struct GitHubSettings: SourceSettings, Equatable {
+    /// Whether GitHub's SHA-1 `X-Hub-Signature` is accepted when `X-Hub-Signature-256` is absent
+    /// (`allowLegacySignature`; flux-recv configs always allow it, as flux-recv did).
+    public var allowLegacySignature: Bool
+
+    public init(allowLegacySignature: Bool = false) {
+        self.allowLegacySignature = allowLegacySignature
+    }
+}
+
+extension GitHub {
+    static let kind = SourceKind(
+        .gitHub, keys: ["allowLegacySignature"], defaults: GitHubSettings(),
+        readSettings: { input in GitHubSettings(allowLegacySignature: input.own ? (input.item.bool("allowLegacySignature") ?? false) : true) },
+        verifiesSender: { _ in true },
+        fuzzVariants: [GitHubSettings(allowLegacySignature: true)],
+        sample: GitHub.sample(_:for:),
+        makeProvider: { endpoint, _ in
+            GitHub(key: endpoint.key, allowLegacySignature: endpoint.settings(GitHubSettings.self)?.allowLegacySignature ?? false)
+        })
+}

@@ -101,3 +101,25 @@ struct GitLab: Provider {
         try PushLayout.gitLab.read(json, event: event)
     }
 }
+
+extension Source {
+    public static let gitLab = Source("GitLab")
+}
+
+extension GitLab {
+    static let kind = SourceKind(
+        .gitLab, keys: ["timestampTolerance"], defaults: SigningTimestampSettings(checked: false),
+        readSettings: { input in
+            // A key written as a signing token (`whsec_…`) makes GitLab's requests signed with timestamps.
+            let signed = input.key.files.contains { StandardWebhookSecret.isSecret($0) }
+            input.checkSigningSecrets(required: false)
+            return input.readTimestampTolerance(checked: signed)
+        },
+        verifiesSender: { _ in true },
+        fuzzVariants: [SigningTimestampSettings(tolerance: .seconds(60), checked: true)],
+        sample: GitLab.sample(_:for:),
+        makeProvider: { endpoint, context in
+            GitLab(key: endpoint.key, tolerance: endpoint.settings(SigningTimestampSettings.self)?.tolerance ?? StandardWebhookSignature.defaultTolerance,
+                   now: context.now)
+        })
+}

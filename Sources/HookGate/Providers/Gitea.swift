@@ -42,3 +42,13 @@ struct Gitea: Provider {
 
     func signsBody(_ request: WebhookRequest) -> Bool { true }
 }
+
+extension Source {
+    public static let gitea = Source("Gitea")
+}
+
+extension Gitea {
+    static let kind = SourceKind(
+        .gitea, aliases: ["Forgejo", "Gogs"], verifiesSender: { _ in true }, sample: Gitea.sample(_:for:),
+        makeProvider: { endpoint, _ in Gitea(key: endpoint.key) })
+}

@@ -81,3 +81,44 @@ struct GoogleContainerRegistry: Provider {
         var tag: String?
     }
 }
+
+extension Source {
+    public static let googleContainerRegistry = Source("GoogleContainerRegistry")
+}
+
+/// What a GoogleContainerRegistry endpoint reads besides its key.
+public struct GoogleContainerRegistrySettings: SourceSettings, Equatable {
+    /// Pub/Sub push authentication (`gcr`); nil: the URL is the only guard.
+    public var auth: GoogleAuthSettings?
+
+    public init(auth: GoogleAuthSettings? = nil) {
+        self.auth = auth
+    }
+}
+
+extension GoogleContainerRegistry {
+    static let kind = SourceKind(
+        .googleContainerRegistry, keys: ["gcr"], fluxRecvKeys: ["gcr"], defaults: GoogleContainerRegistrySettings(),
+        readSettings: readSettings,
+        verifiesSender: { $0.settings(GoogleContainerRegistrySettings.self)?.auth != nil },
+        // A keys URL whose scheme no client takes: a well-formed token reaches the key store and
+        // fails there, offline, when fuzzed.
+        fuzzVariants: [GoogleContainerRegistrySettings(auth: GoogleAuthSettings(audience: "hookgate-fuzz", keysURL: "offline://hookgate-fuzz/certs"))],
+        sample: GoogleContainerRegistry.sample(_:for:),
+        makeProvider: { endpoint, context in
+            GoogleContainerRegistry(auth: endpoint.settings(GoogleContainerRegistrySettings.self)?.auth, keys: context.googleKeys)
+        })
+
+    private static func readSettings(_ input: SourceSettingsInput) -> (any SourceSettings)? {
+        let reader = input.reader
+        guard let object = reader.object(input.item["gcr"], path: input.item.qualified("gcr")) else {
+            input.warn("GoogleContainerRegistry endpoint without `gcr.audience`: Pub/Sub pushes are not authenticated, the URL is the only guard",
+                       fix: "enable push authentication on the subscription and set `gcr.audience`")
+            return GoogleContainerRegistrySettings()
+        }
+        object.rejectUnknownKeys(input.own ? ["audience", "email", "keysURL"] : ["audience"])
+        guard let audience = object.string("audience", required: true) else { return nil }
+        return GoogleContainerRegistrySettings(auth: GoogleAuthSettings(
+            audience: audience, email: object.string("email"), keysURL: object.string("keysURL") ?? GoogleAuthSettings.defaultKeysURL))
+    }
+}

@@ -61,3 +61,12 @@ struct Harbor: Provider {
         }
     }
 }
+
+extension Source {
+    public static let harbor = Source("Harbor")
+}
+
+extension Harbor {
+    static let kind = SourceKind(
+        .harbor, verifiesSender: { _ in true }, sample: Harbor.sample(_:for:), makeProvider: { endpoint, _ in Harbor(key: endpoint.key) })
+}

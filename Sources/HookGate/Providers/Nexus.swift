@@ -61,3 +61,18 @@ struct Nexus: Provider {
         }
     }
 }
+
+extension Source {
+    public static let nexus = Source("Nexus")
+}
+
+extension Nexus {
+    static let kind = SourceKind(
+        .nexus, usesRegistryHost: true,
+        readSettings: { input in
+            input.warnWithoutRegistryHost()
+            return input.defaults
+        },
+        verifiesSender: { _ in true }, sample: Nexus.sample(_:for:),
+        makeProvider: { endpoint, _ in Nexus(key: endpoint.key, registryHost: endpoint.registryHost) })
+}

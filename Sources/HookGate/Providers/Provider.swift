@@ -41,31 +41,13 @@ extension Provider {
     public func signsBody(_ request: WebhookRequest) -> Bool { false }
 }
 
-/// The one place that maps a configured source to its provider.
+/// Makes an endpoint's provider, through its source's plug-in (``SourceKind``).
 public enum ProviderFactory {
     /// Makes the provider for `endpoint`. `googleKeys` serves GoogleContainerRegistry endpoints;
     /// `now` is the clock signed timestamps are checked against (StandardWebhooks, GitLab).
     public static func make(
         for endpoint: Endpoint, googleKeys: GoogleKeyStore, now: @escaping @Sendable () -> Date = { Date() }
     ) -> any Provider {
-        switch endpoint.source {
-        case .gitHub: GitHub(key: endpoint.key, allowLegacySignature: endpoint.allowLegacySignature)
-        case .gitLab: GitLab(key: endpoint.key, tolerance: endpoint.timestampTolerance, now: now)
-        case .bitbucketCloud: BitbucketCloud(key: endpoint.key, requireSignature: endpoint.requireSignature)
-        case .bitbucketServer: BitbucketServer(key: endpoint.key)
-        case .gitea: Gitea(key: endpoint.key)
-        case .dockerHub: DockerHub()
-        case .quay: Quay()
-        case .harbor: Harbor(key: endpoint.key)
-        case .nexus: Nexus(key: endpoint.key, registryHost: endpoint.registryHost)
-        case .googleContainerRegistry: GoogleContainerRegistry(auth: endpoint.gcr, keys: googleKeys)
-        case .acr: ACR(key: endpoint.key, token: endpoint.tokenHeader)
-        case .artifactory: Artifactory(key: endpoint.key, registryHost: endpoint.registryHost)
-        case .standardWebhooks:
-            StandardWebhooks(signature: StandardWebhookSignature(
-                keys: StandardWebhookSecret.keys(in: endpoint.key), tolerance: endpoint.timestampTolerance, now: now))
-        case .genericHMAC: GenericHMAC(key: endpoint.key, format: endpoint.signatureFormat)
-        case .generic: Generic()
-        }
+        SourceKind.of(endpoint.source).makeProvider(endpoint, ProviderContext(googleKeys: googleKeys, now: now))
     }
 }

@@ -25,3 +25,11 @@ struct Quay: Provider {
         var updated_tags: [String]?
     }
 }
+
+extension Source {
+    public static let quay = Source("Quay")
+}
+
+extension Quay {
+    static let kind = SourceKind(.quay, verifiesSender: { _ in false }, sample: Quay.sample(_:for:), makeProvider: { _, _ in Quay() })
+}

@@ -58,26 +58,9 @@ public struct SampleWebhook: Sendable {
         public var description: String
     }
 
-    /// The sample for `endpoint`. The only switch over sources for samples: a new source adds
-    /// one line here and one `Samples/<Source>+Sample.swift` file.
+    /// The sample for `endpoint`, made by its source's plug-in (``SourceKind``).
     public static func make(for endpoint: Endpoint, options: Options = Options()) throws(Problem) -> SampleWebhook {
-        switch endpoint.source {
-        case .gitHub: try GitHub.sample(options, for: endpoint)
-        case .gitLab: try GitLab.sample(options, for: endpoint)
-        case .bitbucketCloud: try BitbucketCloud.sample(options, for: endpoint)
-        case .bitbucketServer: try BitbucketServer.sample(options, for: endpoint)
-        case .gitea: try Gitea.sample(options, for: endpoint)
-        case .dockerHub: try DockerHub.sample(options, for: endpoint)
-        case .quay: try Quay.sample(options, for: endpoint)
-        case .harbor: try Harbor.sample(options, for: endpoint)
-        case .nexus: try Nexus.sample(options, for: endpoint)
-        case .googleContainerRegistry: try GoogleContainerRegistry.sample(options, for: endpoint)
-        case .acr: try ACR.sample(options, for: endpoint)
-        case .artifactory: try Artifactory.sample(options, for: endpoint)
-        case .standardWebhooks: try StandardWebhooks.sample(options, for: endpoint)
-        case .genericHMAC: try GenericHMAC.sample(options, for: endpoint)
-        case .generic: try Generic.sample(options, for: endpoint)
-        }
+        try SourceKind.of(endpoint.source).sample(options, endpoint)
     }
 
     /// The default repository or image path of every sample.

@@ -1,57 +1,55 @@
-/// The kinds of sender an endpoint can receive from, spelt as flux-recv spells them.
-public enum Source: String, CaseIterable, Sendable, Codable {
-    case gitHub = "GitHub"
-    case gitLab = "GitLab"
-    case bitbucketCloud = "BitbucketCloud"
-    case bitbucketServer = "BitbucketServer"
-    case gitea = "Gitea"
-    case dockerHub = "DockerHub"
-    case quay = "Quay"
-    case harbor = "Harbor"
-    case nexus = "Nexus"
-    case googleContainerRegistry = "GoogleContainerRegistry"
-    case acr = "ACR"
-    case artifactory = "Artifactory"
-    case standardWebhooks = "StandardWebhooks"
-    case genericHMAC = "GenericHMAC"
-    case generic = "Generic"
+/// A kind of sender an endpoint receives from, by the name configs give it (`GitHub`), spelt as
+/// flux-recv spells them. Each is declared by its plug-in's file (``SourceKind``), next to its
+/// provider: `extension Source { static let gitHub = Source("GitHub") }`.
+public struct Source: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
 
-    /// Whether `endpoint`'s requests can be verified (signature, token or JWT), so that its URL
-    /// need not be secret. DockerHub, Quay and Generic sign nothing; Pub/Sub pushes are verified
-    /// only with `gcr`, ACR only with a `token`; Bitbucket Cloud signs only when a secret is set,
-    /// so only `requireSignature` makes it a guard.
-    public func verifiesSender(of endpoint: Endpoint) -> Bool {
-        switch self {
-        case .gitHub, .gitLab, .bitbucketServer, .gitea, .harbor, .nexus, .artifactory, .standardWebhooks, .genericHMAC: true
-        case .bitbucketCloud: endpoint.requireSignature
-        case .dockerHub, .quay, .generic: false
-        case .googleContainerRegistry: endpoint.gcr != nil
-        case .acr: endpoint.tokenHeader != nil
-        }
+    init(_ name: String) {
+        rawValue = name
     }
 
-    /// Other names accepted in configs for the same provider.
-    static let aliases: [String: Source] = [
-        "forgejo": .gitea,
-        "gogs": .gitea,
-        "azurecontainerregistry": .acr,
-        "jfrog": .artifactory,
-    ]
+    public var description: String { rawValue }
+
+    /// A source by its exact name (as stored in the queue), if one is registered.
+    public init?(rawValue: String) {
+        guard let kind = SourceKind.all.first(where: { $0.source.rawValue == rawValue }) else { return nil }
+        self = kind.source
+    }
+
+    /// The source a config names, matched case-insensitively, aliases included (`Forgejo`).
+    public init?(configName: String) {
+        let lowered = configName.lowercased()
+        guard let kind = SourceKind.all.first(where: { $0.source.rawValue.lowercased() == lowered || $0.aliases.contains { $0.lowercased() == lowered } })
+        else { return nil }
+        self = kind.source
+    }
+
+    /// Every source, in the registry's order.
+    public static var allCases: [Source] { SourceKind.all.map(\.source) }
 
     /// Every name a config may use, for "did you mean" answers.
     public static var allNames: [String] {
-        allCases.map(\.rawValue) + ["Forgejo", "Gogs", "AzureContainerRegistry", "JFrog"]
+        SourceKind.all.map(\.source.rawValue) + SourceKind.all.flatMap(\.aliases)
     }
 
-    /// The source a config names, matched case-insensitively.
-    public init?(configName: String) {
-        let lowered = configName.lowercased()
-        if let source = Source.allCases.first(where: { $0.rawValue.lowercased() == lowered }) {
-            self = source
-        } else if let source = Source.aliases[lowered] {
-            self = source
-        } else {
-            return nil
+    /// Whether `endpoint`'s requests can be verified (signature, token or JWT), so that its URL
+    /// need not be secret.
+    public func verifiesSender(of endpoint: Endpoint) -> Bool {
+        SourceKind.of(self).verifiesSender(endpoint)
+    }
+}
+
+extension Source: Codable {
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let source = Source(rawValue: name) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown source \(name)"))
         }
+        self = source
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
     }
 }

@@ -17,7 +17,7 @@ package struct StandardWebhookSignature: Sendable {
     package static let signature = HTTPField.Name("webhook-signature")!
 
     /// The reference libraries' tolerance (Python `timedelta(minutes=5)`, Go `5 * time.Minute`).
-    package static let defaultTolerance: Duration = .seconds(300)
+    package static let defaultTolerance = SigningTimestampSettings.defaultTolerance
 
     /// The HMAC keys: the decoded secrets.
     let keys: [SymmetricKey]

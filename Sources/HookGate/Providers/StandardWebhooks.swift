@@ -35,3 +35,24 @@ struct StandardWebhooks: Provider {
         return String(type.prefix(200))
     }
 }
+
+extension Source {
+    public static let standardWebhooks = Source("StandardWebhooks")
+}
+
+extension StandardWebhooks {
+    static let kind = SourceKind(
+        .standardWebhooks, keys: ["timestampTolerance"], defaults: SigningTimestampSettings(checked: true),
+        readSettings: { input in
+            input.checkSigningSecrets(required: true)
+            input.warnIfOnlyFluxAPI()
+            return input.readTimestampTolerance(checked: true)
+        },
+        verifiesSender: { _ in true },
+        sample: StandardWebhooks.sample(_:for:),
+        makeProvider: { endpoint, context in
+            StandardWebhooks(signature: StandardWebhookSignature(
+                keys: StandardWebhookSecret.keys(in: endpoint.key),
+                tolerance: endpoint.settings(SigningTimestampSettings.self)?.tolerance ?? StandardWebhookSignature.defaultTolerance, now: context.now))
+        })
+}

@@ -18,7 +18,7 @@ extension ACR {
             "request": ["id": .string(options.hex("request", digits: 32)), "host": .string(image.host), "method": "PUT", "useragent": .string(SampleWebhook.userAgent)],
         ]
         var headers: HTTPFields = [.contentType: "application/json", .userAgent: SampleWebhook.userAgent]
-        if let token = endpoint.tokenHeader { headers[token.header] = token.prefix + SampleWebhook.token(endpoint.key) }
+        if let token = endpoint.settings(ACRSettings.self)?.token { headers[token.header] = token.prefix + SampleWebhook.token(endpoint.key) }
         let what = options.event == "ping" ? "ping" : "push of \(image.host)/\(image.path):\(tag)"
         return SampleWebhook(headers: headers, body: body.data(), summary: "ACR \(what)")
     }

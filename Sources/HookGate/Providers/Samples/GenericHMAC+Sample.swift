@@ -6,7 +6,7 @@ extension GenericHMAC {
     /// unless configured otherwise).
     static func sample(_ options: SampleWebhook.Options, for endpoint: Endpoint) throws(SampleWebhook.Problem) -> SampleWebhook {
         let event = try options.event(among: ["push"], source: endpoint.source)
-        let format = endpoint.signatureFormat
+        let format = endpoint.settings(GenericHMACSettings.self)?.format ?? SignatureFormat()
         let body: SampleJSON = ["event": .string(event), "repository": .string(options.gitRepository().full), "id": .string(options.deliveryID)]
         let data = body.data()
         let algorithm = format.algorithm?.hmac ?? .sha256

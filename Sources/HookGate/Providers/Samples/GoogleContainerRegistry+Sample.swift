@@ -5,7 +5,7 @@ extension GoogleContainerRegistry {
     /// A Pub/Sub push of a registry `INSERT`, for endpoints without `gcr.audience`; with it, the
     /// token must be signed by Google's private key, which no one else can do.
     static func sample(_ options: SampleWebhook.Options, for endpoint: Endpoint) throws(SampleWebhook.Problem) -> SampleWebhook {
-        guard endpoint.gcr == nil else {
+        guard endpoint.settings(GoogleContainerRegistrySettings.self)?.auth == nil else {
             throw SampleWebhook.Problem(description: """
                 \(endpoint.name) requires a Pub/Sub token signed by Google's private key (gcr.audience), which hookgate cannot make; \
                 push an image to the registry, or publish to the `gcr` topic with `gcloud pubsub topics publish gcr --message '{"action":"INSERT","tag":"HOST/PROJECT/IMAGE:TAG"}'`
