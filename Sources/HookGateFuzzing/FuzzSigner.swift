@@ -37,6 +37,8 @@ enum FuzzSigner {
             request.headers[HTTPField.Name("X-JFrog-Event-Auth")!] = hex(mac(.sha256, body))
         case .harbor:
             request.headers[.authorization] = FuzzEndpoints.secret
+        case .azureDevOps:
+            request.headers[.authorization] = "Basic " + Data("fuzz:\(FuzzEndpoints.secret)".utf8).base64EncodedString()
         case .acr:
             guard let token = endpoint.settings(ACRSettings.self)?.token else { return nil }
             request.headers[token.header] = token.prefix + FuzzEndpoints.secret

@@ -55,6 +55,7 @@ public struct SourceKind: Sendable {
     public static let all: [SourceKind] = [
         GitHub.kind, GitLab.kind, BitbucketCloud.kind, BitbucketServer.kind, Gitea.kind, DockerHub.kind, Quay.kind, Harbor.kind,
         Nexus.kind, GoogleContainerRegistry.kind, ACR.kind, Artifactory.kind, StandardWebhooks.kind, GenericHMAC.kind, Generic.kind,
+        AzureDevOps.kind,
     ]
 
     static let bySource = Dictionary(uniqueKeysWithValues: all.map { ($0.source, $0) })
