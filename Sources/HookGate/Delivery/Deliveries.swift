@@ -83,18 +83,12 @@ public struct Deliveries: Sendable {
             } catch {
                 throw .storage(error)
             }
-            let clock = ContinuousClock()
             for (notifier, row) in zip(notifiers, rows) {
-                let start = clock.now
-                do {
-                    try await notifier.notify(row.events, context: context)
-                    HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
-                    record(row, error: nil, dedupeKeys: dedupeKeys, logger: context.logger)
-                } catch {
-                    HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
-                    record(row, error: error.detail, dedupeKeys: [], logger: context.logger)
-                    throw .notify(error)
+                if let failure = await DeliveryAttempt.run(notifier, events: row.events, context: context) {
+                    record(row, error: failure.detail, dedupeKeys: [], logger: context.logger)
+                    throw .notify(failure)
                 }
+                record(row, error: nil, dedupeKeys: dedupeKeys, logger: context.logger)
             }
             return .delivered
         }

@@ -145,37 +145,19 @@ public final class DeliveryWorker: Service, Sendable {
             return nil
         }
         let outcomes = await withTaskGroup(of: (StoredDelivery, NotifyFailure?).self) { group in
+            var schedule = LaneSchedule(rows, concurrency: settings.concurrencyPerTarget)
             var outcomes: [(StoredDelivery, NotifyFailure?)] = []
-            var failing = false
-            var inFlight = 0
-            for row in rows {
-                if inFlight >= settings.concurrencyPerTarget, let outcome = await group.next() {
-                    inFlight -= 1
-                    outcomes.append(outcome)
-                    failing = failing || (outcome.1.map { !$0.isPermanent } ?? false)
-                }
-                if failing || Task.isCancelled { break }
-                inFlight += 1
-                group.addTask {
-                    var rowLogger = logger
-                    rowLogger[metadataKey: "hook.endpoint"] = "\(row.endpoint)"
-                    // Rows queued before every delivery had an id get a stable one from the row.
-                    let deliveryID = row.deliveryID ?? "queue-\(row.id)"
-                    rowLogger[metadataKey: "hook.delivery"] = "\(deliveryID)"
-                    let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    do throws(NotifyFailure) {
-                        try await notifier.notify(row.events, context: context)
-                        HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
-                        return (row, nil)
-                    } catch {
-                        HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
-                        return (row, error)
-                    }
+            func start(_ started: [StoredDelivery]) {
+                for row in started {
+                    group.addTask { (row, await self.attempt(row, with: notifier, logger: logger)) }
                 }
             }
-            for await outcome in group { outcomes.append(outcome) }
+            start(schedule.start())
+            while let outcome = await group.next() {
+                outcomes.append(outcome)
+                let started = schedule.finished(retrying: outcome.1.map { !$0.isPermanent } ?? false)
+                if !Task.isCancelled { start(started) }
+            }
             return outcomes
         }
         if Task.isCancelled { return nil }
@@ -193,14 +175,14 @@ public final class DeliveryWorker: Service, Sendable {
             guard let failure else { continue }
             let attempts = row.attempts + 1
             do {
-                let next = Date().addingTimeInterval(policy.delay(afterAttempts: attempts, retryAfter: failure.retryAfter).seconds)
-                if failure.isPermanent || policy.givesUp(attempts: attempts, createdAt: row.createdAt, next: next) {
-                    try await store.markFailed(row.id, attempts: attempts, error: failure.detail)
+                switch policy.decide(attempts: attempts, createdAt: row.createdAt, failure: failure, now: Date(), random: { Double.random(in: 0.5...1) }) {
+                case .giveUp(let reason):
+                    try await store.markFailed(row.id, attempts: attempts, error: reason)
                     Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "failed")]).increment()
                     Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
                     logger.error("gave up on a notification", metadata: [
                         "queue.id": "\(row.id)", "hook.endpoint": "\(row.endpoint)", "queue.attempts": "\(attempts)", "queue.error": "\(failure.detail)"])
-                } else {
+                case .retry(let next):
                     try await store.reschedule(row.id, attempts: attempts, next: next, error: failure.detail)
                     Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "retry")]).increment()
                     logger.warning("notification failed; will retry", metadata: [
@@ -214,6 +196,17 @@ public final class DeliveryWorker: Service, Sendable {
             }
         }
         return holdUntil
+    }
+
+    /// One queued row, delivered by `notifier` with the row's own context.
+    private func attempt(_ row: StoredDelivery, with notifier: any Notifier, logger: Logger) async -> NotifyFailure? {
+        var rowLogger = logger
+        rowLogger[metadataKey: "hook.endpoint"] = "\(row.endpoint)"
+        // Rows queued before every delivery had an id get a stable one from the row.
+        let deliveryID = row.deliveryID ?? "queue-\(row.id)"
+        rowLogger[metadataKey: "hook.delivery"] = "\(deliveryID)"
+        let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
+        return await DeliveryAttempt.run(notifier, events: row.events, context: context)
     }
 
     private func sleepUnlessStopped(_ duration: Duration) async {

@@ -1,0 +1,17 @@
+/// One call of a notifier, timed and counted: the same for `delivery: sync` (while the sender
+/// waits) and for the queue's worker.
+enum DeliveryAttempt {
+    /// Nil when the notifier succeeded.
+    static func run(_ notifier: any Notifier, events: [HookEvent], context: NotifyContext) async -> NotifyFailure? {
+        let clock = ContinuousClock()
+        let start = clock.now
+        do throws(NotifyFailure) {
+            try await notifier.notify(events, context: context)
+            HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
+            return nil
+        } catch {
+            HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
+            return error
+        }
+    }
+}
