@@ -12,13 +12,10 @@ import Prometheus
 import Synchronization
 import Testing
 
-/// One metrics registry for the whole test process (swift-metrics bootstraps once).
+/// A metrics registry servers in tests record into (given to `buildApplication`, not bootstrapped
+/// process-wide); a test that counts exactly makes its own.
 enum TestMetrics {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        return registry
-    }()
+    static let registry = PrometheusCollectorRegistry()
 }
 
 /// Lines the `log` action wrote.

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Prometheus
 import Testing
 
 @testable import HookGate
@@ -126,7 +127,9 @@ import Testing
         _ = try await store.enqueue([row("reconcile gh#1"), row("reconcile gh/kept"), row("reconcile gh/gone")], dedupeKeys: [], window: .seconds(60),
                                     now: Date().addingTimeInterval(3600))
         let registry = NotifierRegistry(["reconcile gh/kept": LogNotifier(write: { _ in })], renamed: ["reconcile gh#1": "reconcile gh/kept"])
-        let worker = DeliveryWorker(store: store, notifiers: registry, settings: { DeliverySettings() }, logger: logger)
+        let metrics = PrometheusCollectorRegistry()
+        let worker = DeliveryWorker(
+            store: store, notifiers: registry, settings: { DeliverySettings() }, metrics: HookMetrics(factory: PrometheusMetricsFactory(registry: metrics)), logger: logger)
         let running = Task { try await worker.run() }
         try await waitUntil {
             try await store.list(states: [.failed], limit: 10).count == 1
@@ -140,6 +143,9 @@ import Testing
         // A reload that drops the kept action too.
         registry.replace(with: [:], renamed: [:])
         try await waitUntil { try await store.list(states: [.failed], limit: 10).count == 3 }
+        // This worker's own registry: no other test's counts in it.
+        let text = String(decoding: metrics.emitToBuffer(), as: UTF8.self)
+        #expect(text.contains(#"hookgate_dead_letters_total{target="removed"} 3"#), "\(text)")
         running.cancel()
         await store.close()
     }

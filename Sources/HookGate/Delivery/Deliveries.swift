@@ -28,10 +28,14 @@ public struct Deliveries: Sendable {
     /// The `delivery:` settings of the config being served.
     let currentSettings: @Sendable () -> DeliverySettings
     let wake: @Sendable (String) -> Void
+    let metrics: HookMetrics
 
     /// - Parameter wake: tells the worker that a target has new work.
-    public init(store: DeliveryStore, settings: @escaping @Sendable () -> DeliverySettings, wake: @escaping @Sendable (String) -> Void) {
+    public init(
+        store: DeliveryStore, settings: @escaping @Sendable () -> DeliverySettings, metrics: HookMetrics, wake: @escaping @Sendable (String) -> Void
+    ) {
         self.store = store
+        self.metrics = metrics
         self.currentSettings = settings
         self.wake = wake
     }
@@ -70,7 +74,7 @@ public struct Deliveries: Sendable {
             guard let enqueued else { return .duplicate }
             for (notifier, row) in zip(notifiers, enqueued) {
                 if row.merged {
-                    Counter(label: QueueMetrics.merged, dimensions: [("target", notifier.target)]).increment()
+                    metrics.counter(QueueMetrics.merged, [("target", notifier.target)]).increment()
                     context.logger.info("merged into a pending notification", metadata: ["queue.id": "\(row.id)", "queue.target": "\(notifier.target)"])
                 } else {
                     wake(notifier.target)
@@ -84,7 +88,7 @@ public struct Deliveries: Sendable {
                 throw .storage(error)
             }
             for (notifier, row) in zip(notifiers, rows) {
-                if let failure = await DeliveryAttempt.run(notifier, events: row.events, context: context) {
+                if let failure = await DeliveryAttempt.run(notifier, events: row.events, context: context, metrics: metrics) {
                     record(row, error: failure.detail, dedupeKeys: [], logger: context.logger)
                     throw .notify(failure)
                 }

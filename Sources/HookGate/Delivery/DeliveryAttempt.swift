@@ -2,15 +2,15 @@
 /// waits) and for the queue's worker.
 enum DeliveryAttempt {
     /// Nil when the notifier succeeded.
-    static func run(_ notifier: any Notifier, events: [HookEvent], context: NotifyContext) async -> NotifyFailure? {
+    static func run(_ notifier: any Notifier, events: [HookEvent], context: NotifyContext, metrics: HookMetrics) async -> NotifyFailure? {
         let clock = ContinuousClock()
         let start = clock.now
         do throws(NotifyFailure) {
             try await notifier.notify(events, context: context)
-            HookMetrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
+            metrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
             return nil
         } catch {
-            HookMetrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
+            metrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
             return error
         }
     }

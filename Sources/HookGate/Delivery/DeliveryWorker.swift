@@ -14,6 +14,7 @@ public final class DeliveryWorker: Service, Sendable {
     private let notifiers: NotifierRegistry
     /// The `delivery:` settings of the config being served (a reload changes them).
     private let currentSettings: @Sendable () -> DeliverySettings
+    private let metrics: HookMetrics
     private let logger: Logger
     private let stopped = Atomic<Bool>(false)
     private let supervisor = Wakeup()
@@ -25,8 +26,11 @@ public final class DeliveryWorker: Service, Sendable {
     /// How often idle lanes look for work that arrived another way (`hookgate deliveries retry`).
     static let pollInterval: Duration = .seconds(1)
 
-    public init(store: DeliveryStore, notifiers: NotifierRegistry, settings: @escaping @Sendable () -> DeliverySettings, logger: Logger) {
+    public init(
+        store: DeliveryStore, notifiers: NotifierRegistry, settings: @escaping @Sendable () -> DeliverySettings, metrics: HookMetrics, logger: Logger
+    ) {
         self.store = store
+        self.metrics = metrics
         self.notifiers = notifiers
         self.currentSettings = settings
         self.logger = logger
@@ -83,7 +87,7 @@ public final class DeliveryWorker: Service, Sendable {
                         let given = try await store.follow(targets: registry.targets, renamed: registry.renamed, reason: Self.removedAction)
                         followed = registry.generation
                         if given > 0 {
-                            Counter(label: QueueMetrics.deadLetters, dimensions: [("target", "removed")]).increment(by: given)
+                            metrics.counter(QueueMetrics.deadLetters, [("target", "removed")]).increment(by: given)
                             logger.warning("gave up on \(given) queued notification\(given == 1 ? "" : "s") whose action is no longer in the config")
                         }
                     } catch {
@@ -140,7 +144,7 @@ public final class DeliveryWorker: Service, Sendable {
         guard let notifier = notifiers.notifier(for: target) else {
             for row in rows {
                 try? await store.markFailed(row.id, attempts: row.attempts, error: Self.removedAction)
-                Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
+                metrics.counter(QueueMetrics.deadLetters, [("target", target)]).increment()
             }
             return nil
         }
@@ -166,7 +170,7 @@ public final class DeliveryWorker: Service, Sendable {
         let delivered = outcomes.filter { $0.1 == nil }.map(\.0.id)
         do {
             try await store.markDelivered(delivered)
-            Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "delivered")]).increment(by: delivered.count)
+            metrics.counter(QueueMetrics.attempts, [("target", target), ("outcome", "delivered")]).increment(by: delivered.count)
         } catch {
             logger.error("cannot record deliveries; they will be sent again", metadata: ["queue.error": "\(error)"])
             holdUntil = Date().addingTimeInterval(1)
@@ -178,13 +182,13 @@ public final class DeliveryWorker: Service, Sendable {
                 switch policy.decide(attempts: attempts, createdAt: row.createdAt, failure: failure, now: Date(), random: { Double.random(in: 0.5...1) }) {
                 case .giveUp(let reason):
                     try await store.markFailed(row.id, attempts: attempts, error: reason)
-                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "failed")]).increment()
-                    Counter(label: QueueMetrics.deadLetters, dimensions: [("target", target)]).increment()
+                    metrics.counter(QueueMetrics.attempts, [("target", target), ("outcome", "failed")]).increment()
+                    metrics.counter(QueueMetrics.deadLetters, [("target", target)]).increment()
                     logger.error("gave up on a notification", metadata: [
                         "queue.id": "\(row.id)", "hook.endpoint": "\(row.endpoint)", "queue.attempts": "\(attempts)", "queue.error": "\(failure.detail)"])
                 case .retry(let next):
                     try await store.reschedule(row.id, attempts: attempts, next: next, error: failure.detail)
-                    Counter(label: QueueMetrics.attempts, dimensions: [("target", target), ("outcome", "retry")]).increment()
+                    metrics.counter(QueueMetrics.attempts, [("target", target), ("outcome", "retry")]).increment()
                     logger.warning("notification failed; will retry", metadata: [
                         "queue.id": "\(row.id)", "hook.endpoint": "\(row.endpoint)", "queue.attempts": "\(attempts)",
                         "queue.retry_in": "\(Int(next.timeIntervalSinceNow.rounded()))s", "queue.error": "\(failure.detail)"])
@@ -206,7 +210,7 @@ public final class DeliveryWorker: Service, Sendable {
         let deliveryID = row.deliveryID ?? "queue-\(row.id)"
         rowLogger[metadataKey: "hook.delivery"] = "\(deliveryID)"
         let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
-        return await DeliveryAttempt.run(notifier, events: row.events, context: context)
+        return await DeliveryAttempt.run(notifier, events: row.events, context: context, metrics: metrics)
     }
 
     private func sleepUnlessStopped(_ duration: Duration) async {
@@ -221,23 +225,9 @@ public final class DeliveryWorker: Service, Sendable {
         let byTarget = Dictionary(summary.map { ($0.target, $0) }, uniquingKeysWith: { first, _ in first })
         for target in known {
             let entry = byTarget[target]
-            Gauge(label: QueueMetrics.depth, dimensions: [("target", target)]).record(entry?.pending ?? 0)
-            Gauge(label: QueueMetrics.oldestPending, dimensions: [("target", target)])
+            metrics.gauge(QueueMetrics.depth, [("target", target)]).record(entry?.pending ?? 0)
+            metrics.gauge(QueueMetrics.oldestPending, [("target", target)])
                 .record(entry.map { max(0, now.timeIntervalSince($0.oldestCreatedAt)) } ?? 0)
         }
     }
-}
-
-/// The queue's metric names.
-public enum QueueMetrics {
-    /// Pending notifications, by `target`.
-    public static let depth = "hookgate_queue_depth"
-    /// Age of the oldest pending notification in seconds, by `target`.
-    public static let oldestPending = "hookgate_queue_oldest_pending_seconds"
-    /// Delivery attempts by `target` and `outcome` (`delivered`, `retry`, `failed`).
-    public static let attempts = "hookgate_delivery_attempts_total"
-    /// Notifications given up on, by `target`.
-    public static let deadLetters = "hookgate_dead_letters_total"
-    /// Refresh notifications merged into an identical pending one, by `target`.
-    public static let merged = "hookgate_notifications_merged_total"
 }

@@ -1,8 +1,9 @@
 import Metrics
 
-/// Every metric hookgate records, with its labels, in one place. Labels are bounded: the
-/// endpoint's name (never its URL), the source, the outcome, the notifier kind.
-public enum HookMetrics {
+/// Every metric hookgate records, through the factory it is given (the process's Prometheus
+/// registry, or a test's own), with its labels. Labels are bounded: the endpoint's name (never
+/// its URL), the source, the outcome, the notifier kind, the queue target.
+public struct HookMetrics: Sendable {
     /// Requests to hook endpoints, by `endpoint`, `source` and `outcome`.
     public static let requests = "hookgate_requests_total"
     /// Notify calls, by `notifier` and `outcome` (`ok`, `rejected`, `unreachable`, `timeout`).
@@ -10,15 +11,51 @@ public enum HookMetrics {
     /// Time spent notifying for one request, by `notifier`.
     public static let notifyDuration = "hookgate_notify_duration_seconds"
 
-    static func request(endpoint: String, source: Source, outcome: Outcome) {
-        Counter(label: requests, dimensions: [("endpoint", endpoint), ("source", source.rawValue), ("outcome", outcome.rawValue)]).increment()
+    let factory: any MetricsFactory
+
+    public init(factory: any MetricsFactory) {
+        self.factory = factory
     }
 
-    static func notification(notifier: String, outcome: String, duration: Duration) {
-        Counter(label: notifications, dimensions: [("notifier", notifier), ("outcome", outcome)]).increment()
-        Timer(label: notifyDuration, dimensions: [("notifier", notifier)]).recordNanoseconds(
+    func request(endpoint: String, source: Source, outcome: Outcome) {
+        counter(Self.requests, [("endpoint", endpoint), ("source", source.rawValue), ("outcome", outcome.rawValue)]).increment()
+    }
+
+    func notification(notifier: String, outcome: String, duration: Duration) {
+        counter(Self.notifications, [("notifier", notifier), ("outcome", outcome)]).increment()
+        Timer(label: Self.notifyDuration, dimensions: [("notifier", notifier)], factory: factory).recordNanoseconds(
             duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
+
+    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
+        Counter(label: label, dimensions: dimensions, factory: factory)
+    }
+
+    func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Gauge {
+        Gauge(label: label, dimensions: dimensions, factory: factory)
+    }
+}
+
+/// The queue's metric names.
+public enum QueueMetrics {
+    /// Pending notifications, by `target`.
+    public static let depth = "hookgate_queue_depth"
+    /// Age of the oldest pending notification in seconds, by `target`.
+    public static let oldestPending = "hookgate_queue_oldest_pending_seconds"
+    /// Delivery attempts by `target` and `outcome` (`delivered`, `retry`, `failed`).
+    public static let attempts = "hookgate_delivery_attempts_total"
+    /// Notifications given up on, by `target`.
+    public static let deadLetters = "hookgate_dead_letters_total"
+    /// Refresh notifications merged into an identical pending one, by `target`.
+    public static let merged = "hookgate_notifications_merged_total"
+}
+
+/// The reload metric names.
+public enum ReloadMetrics {
+    /// Reloads by `result` (`loaded`, `refused`).
+    public static let reloads = "hookgate_config_reloads_total"
+    /// 1 while the config on disk was refused and an older one is served.
+    public static let stale = "hookgate_config_stale"
 }
 
 /// How a request to a hook endpoint ended.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Hummingbird
 import Logging
+import Metrics
 import NIOCore
 import Prometheus
 import ServiceLifecycle
@@ -57,7 +58,8 @@ public struct ReloadOptions: Sendable {
 ///   - client: used for every outbound call but Kubernetes'; the caller shuts it down after the app stops.
 ///   - kube: the Kubernetes client, needed by reconcile and create actions (made when first needed).
 ///   - store: the durable queue; the app runs its delivery worker.
-///   - metrics: the registry `/metrics` renders; nil serves no `/metrics`.
+///   - metrics: the registry metrics are recorded in and `/metrics` renders; nil records through
+///     the process's `MetricsSystem` and serves no `/metrics`.
 ///   - reload: follow changes to the config and its files; nil serves `config` until the end.
 ///   - onListening: called with the bound address once the server accepts connections.
 public func buildApplication(
@@ -72,6 +74,7 @@ public func buildApplication(
     reload: ReloadOptions? = nil,
     onListening: @escaping @Sendable (ListenAddress) async -> Void = { _ in }
 ) throws(ConfigError) -> some ApplicationProtocol {
+    let recorder = HookMetrics(factory: metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory)
     let router = Router(context: HookRequestContext.self)
     router.get("/health") { _, _ in HookController.reply(.ok, "OK") }
     if let metrics {
@@ -108,13 +111,13 @@ public func buildApplication(
             return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
         }
     }
-    let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: { table.config.delivery }, logger: logger)
-    let deliveries = Deliveries(store: store, settings: { table.config.delivery }, wake: { worker.wake($0) })
-    HookController(table: table, deliveries: deliveries).addRoutes(to: router)
+    let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: { table.config.delivery }, metrics: recorder, logger: logger)
+    let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, wake: { worker.wake($0) })
+    HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
     var services: [any Service] = [worker]
     if let reload {
         services.append(ConfigReloader(
-            path: config.file, table: table, interval: reload.interval, trapHangup: reload.trapHangup, logger: logger, build: build))
+            path: config.file, table: table, interval: reload.interval, trapHangup: reload.trapHangup, metrics: recorder, logger: logger, build: build))
     }
 
     let host = options.listen.host

@@ -18,6 +18,7 @@ public final class ConfigReloader: Service, Sendable {
     private let interval: Duration
     private let trapHangup: Bool
     private let logger: Logger
+    private let metrics: HookMetrics
     private let wakeup = Wakeup()
     private let forced = Atomic<Bool>(false)
 
@@ -28,14 +29,15 @@ public final class ConfigReloader: Service, Sendable {
     /// - Parameters:
     ///   - interval: how often the files are read; zero reads them only on SIGHUP or ``reloadNow()``.
     ///   - trapHangup: reload on SIGHUP (the process-wide handler; off in tests that run in-process).
-    public init(path: String, table: RouteTable, interval: Duration, trapHangup: Bool, logger: Logger, build: @escaping Build) {
+    public init(path: String, table: RouteTable, interval: Duration, trapHangup: Bool, metrics: HookMetrics, logger: Logger, build: @escaping Build) {
+        self.metrics = metrics
         self.path = path
         self.table = table
         self.interval = interval
         self.trapHangup = trapHangup
         self.logger = logger
         self.build = build
-        Gauge(label: ReloadMetrics.stale).record(0)
+        metrics.gauge(ReloadMetrics.stale).record(0)
     }
 
     /// Loads the config again at once, changed or not (what SIGHUP does).
@@ -100,8 +102,8 @@ public final class ConfigReloader: Service, Sendable {
             let config = try ConfigLoader.load(path: path)
             let receiver = try build(config)
             table.install(receiver, config: config)
-            Counter(label: ReloadMetrics.reloads, dimensions: [("result", "loaded")]).increment()
-            Gauge(label: ReloadMetrics.stale).record(0)
+            metrics.counter(ReloadMetrics.reloads, [("result", "loaded")]).increment()
+            metrics.gauge(ReloadMetrics.stale).record(0)
             let changes = ConfigChanges(from: old, to: config)
             logger.info("config reloaded: \(config.endpoints.count) endpoint\(config.endpoints.count == 1 ? "" : "s")\(changes.lines.isEmpty ? "; nothing changed" : "")")
             for line in changes.lines { logger.info("\(line)") }
@@ -113,8 +115,8 @@ public final class ConfigReloader: Service, Sendable {
             }
         } catch {
             table.refuse(error)
-            Counter(label: ReloadMetrics.reloads, dimensions: [("result", "refused")]).increment()
-            Gauge(label: ReloadMetrics.stale).record(1)
+            metrics.counter(ReloadMetrics.reloads, [("result", "refused")]).increment()
+            metrics.gauge(ReloadMetrics.stale).record(1)
             logger.error("the changed config was refused; still serving the one loaded before (\(error.problems.count) problem\(error.problems.count == 1 ? "" : "s"))")
             for problem in error.problems {
                 logger.error("\(problem.message)", metadata: [
@@ -122,12 +124,4 @@ public final class ConfigReloader: Service, Sendable {
             }
         }
     }
-}
-
-/// The reload metric names.
-public enum ReloadMetrics {
-    /// Reloads by `result` (`loaded`, `refused`).
-    public static let reloads = "hookgate_config_reloads_total"
-    /// 1 while the config on disk was refused and an older one is served.
-    public static let stale = "hookgate_config_stale"
 }

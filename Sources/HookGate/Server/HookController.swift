@@ -8,6 +8,7 @@ import NIOFoundationCompat
 struct HookController: Sendable {
     let table: RouteTable
     let deliveries: Deliveries
+    let metrics: HookMetrics
     let gate = AdmissionGate()
 
     static let path: RouterPath = "/hook/:segment"
@@ -106,13 +107,13 @@ struct HookController: Sendable {
             switch error {
             case .notify(let failure):
                 let timedOut = failure.kind == .timeout
-                HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
+                metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
                 logger.error("notification failed", metadata: ["hook.reason": "\(failure.detail)"])
                 return timedOut
                     ? Self.reply(.gatewayTimeout, "timed out waiting for the downstream API")
                     : Self.reply(.badGateway, "the downstream API failed")
             case .storage(let failure):
-                HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unavailable)
+                metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unavailable)
                 logger.error("cannot queue the notification", metadata: ["hook.reason": "\(failure)"])
                 var response = Self.reply(.serviceUnavailable, "cannot store the notification; try again later")
                 response.headers[.retryAfter] = "30"
@@ -121,15 +122,15 @@ struct HookController: Sendable {
         }
         switch result {
         case .delivered:
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .notified)
+            metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .notified)
             logger.info("notified", metadata: ["hook.events": "\(notifiable.count)"])
             return Self.reply(.ok, "OK")
         case .queued:
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .queued)
+            metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .queued)
             logger.info("queued", metadata: ["hook.events": "\(notifiable.count)"])
             return Self.reply(.ok, "queued")
         case .duplicate:
-            HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .duplicate)
+            metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .duplicate)
             logger.info("duplicate delivery; nothing notified")
             return Self.reply(.ok, "duplicate")
         }
@@ -178,7 +179,7 @@ struct HookController: Sendable {
     private func turnAway(
         _ status: HTTPResponse.Status, _ message: String, retryAfter: Duration? = nil, outcome: Outcome, endpoint: Endpoint, logger: Logger
     ) -> Response {
-        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
+        metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
         logger.debug("turned a request away: \(message)", metadata: ["hook.status": "\(status.code)"])
         var response = Self.reply(status, message)
         if let retryAfter {
@@ -199,7 +200,7 @@ struct HookController: Sendable {
                 refusal.stage == .limits ? failure : Diagnosis.annotated(failure, request: request, source: endpoint.source)
             }
         }
-        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: answer.outcome)
+        metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: answer.outcome)
         if case .unsupported(_, let note) = verdict { logger[metadataKey: "hook.reason"] = "\(note)" }
         switch verdict {
         case .pong(let events), .ignored(let events), .unsupported(let events, _), .unmatched(let events):
@@ -217,7 +218,7 @@ struct HookController: Sendable {
         _ failure: HookFailure, outcome: Outcome, route: Receiver.Route, logger: Logger, explain: (HookFailure) -> HookFailure = { $0 }
     ) -> Response {
         let endpoint = route.endpoint
-        HookMetrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
+        metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: outcome)
         if let unlogged = route.refusalLog.take() {
             let explained = explain(failure)
             var metadata: Logger.Metadata = ["hook.status": "\(failure.status.code)", "hook.reason": "\(explained.reason)"]
