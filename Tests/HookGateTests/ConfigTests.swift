@@ -7,25 +7,6 @@ import Logging
 import Testing
 
 /// Writes `files` (name → content) into a fresh folder and loads `config.yaml` from it.
-func loadConfig(_ yaml: String, files: [String: String] = [:]) throws(ConfigError) -> Config {
-    let folder = Fixtures.temporaryDirectory()
-    for (name, content) in files {
-        _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(content.utf8))
-    }
-    let path = folder + "/config.yaml"
-    _ = FileManager.default.createFile(atPath: path, contents: Data(yaml.utf8))
-    return try ConfigLoader.load(path: path)
-}
-
-func problems(_ yaml: String, files: [String: String] = [:]) -> [ConfigProblem] {
-    do {
-        _ = try loadConfig(yaml, files: files)
-        return []
-    } catch {
-        return error.problems
-    }
-}
-
 @Suite struct ConfigTests {
     @Test func fluxRecvConfigKeepsFluxRecvURLs() throws {
         let config = try loadConfig("""

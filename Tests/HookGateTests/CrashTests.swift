@@ -8,13 +8,6 @@ import NIOHTTP1
 import Synchronization
 import Testing
 
-/// A switch a test turns on once, read from servers' reply closures.
-final class Switch: Sendable {
-    private let on = Mutex(false)
-    var isOn: Bool { on.withLock { $0 } }
-    func turnOn() { on.withLock { $0 = true } }
-}
-
 /// With the Flux API down, 1,000 signed webhooks are queued; hookgate is killed with SIGKILL and
 /// started again; the Flux API comes up: every notification arrives.
 @Suite(.serialized) struct CrashTests {

@@ -10,60 +10,6 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// Counts calls so a downstream can misbehave for a while and then recover.
-final class Counter: Sendable {
-    private let value = Mutex(0)
-    /// Returns the number of this call, starting at 1.
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
-}
-
-/// A live hookgate with a queued GitHub endpoint, fast retries, and its own queue folder.
-struct QueueHarness {
-    static let key = "queue-test-key"
-
-    static func withServer(
-        api: String, delivery: String = "{initialBackoff: 50ms, maxBackoff: 200ms}", dataDir: String = Fixtures.temporaryDirectory(),
-        notifyTimeout: TimeAmount = .milliseconds(500),
-        _ test: @Sendable (any TestClientProtocol, Config, DeliveryStore) async throws -> Void
-    ) async throws {
-        let config = try loadConfig("""
-            hookgateVersion: 1
-            api: \(api)
-            delivery: \(delivery)
-            endpoints:
-              - {name: gh, source: GitHub, keyPath: github.key}
-            """, files: ["github.key": key])
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let store = try await DeliveryStore.open(directory: dataDir, logger: logger)
-        let app = try buildApplication(
-            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), notifyTimeout: notifyTimeout),
-            client: .shared, store: store, metrics: TestMetrics.registry, logger: logger)
-        try await app.test(.live) { client in try await test(client, config, store) }
-        await store.close()
-    }
-
-    /// A GitHub push of branch `branch`, signed, with delivery id `delivery`.
-    static func push(_ client: any TestClientProtocol, _ config: Config, branch: String, delivery: String) async throws -> (HTTPResponse.Status, String) {
-        let body = Data(String(decoding: Fixtures.data("github-push-branch-created-with-installation.json"), as: UTF8.self)
-            .replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"refs/heads/\(branch)\"")
-            // Every push GitHub sends is a different body (its commits, its timestamps); the same
-            // signed body again is a replay (docs/delivery.md#duplicates).
-            .replacingOccurrences(of: "\"created\": true", with: "\"created\": true, \"test_delivery\": \"\(delivery)\"").utf8)
-        let headers: HTTPFields = [
-            .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: delivery,
-            HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: key, body: body)]
-        return try await client.execute(uri: config.endpoints[0].path, method: .post, headers: headers, body: ByteBuffer(bytes: body)) {
-            ($0.status, String(buffer: $0.body))
-        }
-    }
-
-    /// The branches the recording Flux API was told about, in arrival order.
-    static func branches(_ requests: [RecordingServer.Recorded]) -> [String] {
-        requests.compactMap { $0.body.firstMatch(of: /"Branch":"([^"]*)"/).map { String($0.1) } }
-    }
-}
-
 @Suite(.serialized) struct DeliveryTests {
     @Test func answersQueuedAndDelivers() async throws {
         let flux = try await RecordingServer.start()
@@ -327,21 +273,6 @@ struct QueueHarness {
 
 /// Polls `condition` until it holds, failing the test after `timeout`.
 /// A flag one task raises and others read.
-final class StopFlag: Sendable {
-    private let state = Mutex(false)
-    var isSet: Bool { state.withLock { $0 } }
-    func set() { state.withLock { $0 = true } }
-}
-
-func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return }
-        try await Task.sleep(for: .milliseconds(25))
-    }
-    Issue.record("condition not met within \(timeout)")
-}
-
 extension RecordingServer.Reply {
     func withRetryAfter(_ value: String) -> Self {
         var reply = self

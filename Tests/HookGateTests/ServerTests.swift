@@ -12,67 +12,6 @@ import Prometheus
 import Synchronization
 import Testing
 
-/// A metrics registry servers in tests record into (given to `buildApplication`, not bootstrapped
-/// process-wide); a test that counts exactly makes its own.
-enum TestMetrics {
-    static let registry = PrometheusCollectorRegistry()
-}
-
-/// Lines the `log` action wrote.
-final class LineSink: Sendable {
-    private let lines = Mutex<[String]>([])
-    var all: [String] { lines.withLock { $0 } }
-    var notifier: LogNotifier {
-        LogNotifier { data in self.lines.withLock { $0.append(String(decoding: data, as: UTF8.self)) } }
-    }
-}
-
-/// A hookgate app (library, live server) in front of a recording Flux API.
-struct Harness {
-    static let githubKey = "423be8373b98a9ffccc10402cc033e77263e1cdf"
-
-    /// Runs `test` with a live hookgate whose GitHub endpoint notifies `downstream`.
-    static func withServer(
-        downstream: RecordingServer, extraYAML: String = "", topYAML: String = "", notifyTimeout: TimeAmount = .seconds(10), maxBody: String = "25MiB",
-        limits: String = "",
-        requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
-        sink: LineSink = LineSink(), files: [String: String] = [:], kube: KubeClient? = nil,
-        _ test: @Sendable (any TestClientProtocol, Config) async throws -> Void
-    ) async throws {
-        let config = try loadConfig("""
-            hookgateVersion: 1
-            api: \(downstream.baseURL)/api/flux
-            limits: {maxBodySize: \(maxBody)\(limits.isEmpty ? "" : ", " + limits)}
-            \(topYAML)
-            endpoints:
-              - name: gh
-                source: GitHub
-                keyPath: github.key
-                delivery: sync
-              - name: gl-log
-                source: GitLab
-                keyPath: gitlab.key
-                notify: [log]
-                delivery: sync
-            \(extraYAML)
-            """, files: ["github.key": githubKey, "gitlab.key": "gitlab-token"].merging(files) { $1 })
-        var logger = Logger(label: "test")
-        logger.logLevel = .critical
-        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
-        let app = try buildApplication(
-            config: config,
-            options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0), requestReadTimeout: requestReadTimeout, notifyTimeout: notifyTimeout),
-            client: .shared, kube: KubeAccess(client: kube), store: store, metrics: TestMetrics.registry, logger: logger, logNotifier: sink.notifier)
-        try await app.test(.live) { client in try await test(client, config) }
-        await store.close()
-    }
-
-    static func githubHeaders(_ body: Data, event: String = "push", delivery: String = UUID().uuidString) -> HTTPFields {
-        [.contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: event, HTTPField.Name("X-GitHub-Delivery")!: delivery,
-         HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: githubKey, body: body)]
-    }
-}
-
 @Suite(.serialized) struct ServerTests {
     let push = Fixtures.data("github-push-tag-deleted.json")
 
