@@ -19,6 +19,14 @@ public enum Fixtures {
         return data
     }
 
+    /// GitHub's push of tag `simple-tag`, as a push of the tag to a commit rather than its deletion
+    /// (`github-push-tag-deleted.json` with `after` set, `deleted` false): what tests about
+    /// admission and delivery send, since deleted refs are acted on only when a rule asks.
+    public static let tagPush: Data = Data(
+        String(decoding: data("github-push-tag-deleted.json"), as: UTF8.self)
+            .replacingOccurrences(of: #""after": "0000000000000000000000000000000000000000""#, with: #""after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246""#)
+            .replacingOccurrences(of: #""deleted": true"#, with: #""deleted": false"#).utf8)
+
     /// A fresh empty folder under the system temporary folder.
     public static func temporaryDirectory() -> String {
         let path = NSTemporaryDirectory() + "hookgate-test-" + UUID().uuidString

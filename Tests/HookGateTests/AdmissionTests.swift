@@ -168,7 +168,7 @@ struct AdmissionTests {
 
 /// Admission on a live server: who may send, how many at once, how often; and clients that trickle.
 @Suite(.serialized) struct AdmissionServerTests {
-    let push = Fixtures.data("github-push-tag-deleted.json")
+    let push = Fixtures.tagPush
 
     /// The push as the `n`th of a series: a different body each (trailing spaces), as every push
     /// GitHub sends differs; the same signed body again would be a replay.

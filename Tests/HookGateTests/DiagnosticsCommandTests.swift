@@ -112,7 +112,8 @@ import Testing
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("note      the capture was sent to endpoint other, not bitbucket"))
         #expect(result.stdout.contains("delivery  4c1b9a0e-7d1e-4f6e-9a57-3f0c2d1e5b6a"))
-        #expect(result.stdout.contains("event     repo:refs_changed: git push of branch feature/wip in ~gopher/webhook-test"))
+        #expect(result.stdout.contains("event     repo:refs_changed: branch feature/wip deleted in ~gopher/webhook-test"))
+        #expect(result.stdout.contains("a deleted ref is acted on only by rules with `events: [delete]`"))
     }
 
     @Test func verifyUsageErrorsExit2() throws {

@@ -94,7 +94,7 @@ func status(of body: () async throws(HookFailure) -> [HookEvent]) async -> Int? 
     }
 
     @Test func pingAndOtherEvents() async throws {
-        for (file, event) in [("github-ping-repo.json", "ping"), ("github-pull_request-opened.json", "pull_request"), ("github-create-tag.json", "create")] {
+        for (file, event) in [("github-ping-repo.json", "ping"), ("github-create-tag.json", "create")] {
             let body = Fixtures.data(file)
             let signature = "sha256=" + Python.hmacHex(key: Self.key, body: body)
             let events = try await receive(.gitHub, key: Self.key, headers: ["X-GitHub-Event": event, "X-Hub-Signature-256": signature], body: body)
@@ -181,9 +181,12 @@ func status(of body: () async throws(HookFailure) -> [HookEvent]) async -> Int? 
         } == 400)
     }
 
-    @Test func mergeRequestIsOther() async throws {
+    @Test func mergeRequestIsAPullRequest() async throws {
         let events = try await receive(.gitLab, key: Self.token, headers: ["X-Gitlab-Token": Self.token, "X-Gitlab-Event": "Merge Request Hook"], body: Fixtures.data("gitlab-merge_request_hook.json"))
-        #expect(events == [HookEvent(name: "Merge Request Hook", kind: .other)])
+        #expect(events == [HookEvent(name: "Merge Request Hook", kind: .pullRequest(PullRequest(
+            action: .opened, number: 1, url: "http://example.com/diaspora/merge_requests/1", fullName: "gitlabhq/gitlab-test",
+            repoURL: "http://example.com/gitlabhq/gitlab-test.git", headRef: "ms-viewport", headSHA: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7",
+            headRepoURL: "http://example.com/awesome_space/awesome_project.git", baseRef: "master", title: "MS-Viewport", author: "root", fromFork: false)))])
     }
 }
 
@@ -273,7 +276,10 @@ func status(of body: () async throws(HookFailure) -> [HookEvent]) async -> Int? 
         let body = Fixtures.data("gitea-pull_request-opened.json")
         let key = "IsWishesWereHorsesWedAllBeEatingSteak!"
         let events = try await receive(.gitea, key: key, headers: ["X-Gitea-Event": "pull_request", "X-Gitea-Signature": Python.hmacHex(key: key, body: body)], body: body)
-        #expect(events == [HookEvent(name: "pull_request", kind: .other)])
+        #expect(events == [HookEvent(name: "pull_request", kind: .pullRequest(PullRequest(
+            action: .opened, number: 2, url: "http://localhost:3000/example/example/pulls/2", fullName: "example/example",
+            repoURL: "http://localhost:3000/example/example.git", headRef: "master", headSHA: "48e773f892a831faa47c0a160d1b7f0cd369ae2a",
+            headRepoURL: "http://localhost:3000/example2/example.git", baseRef: "master", title: "update", author: "example2", fromFork: true)))])
         #expect(await status { () async throws(HookFailure) in try await receive(.gitea, key: key, headers: ["X-Gitea-Event": "push"], body: body) } == 401)
     }
 }

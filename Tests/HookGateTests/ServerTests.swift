@@ -13,7 +13,7 @@ import Synchronization
 import Testing
 
 @Suite(.serialized) struct ServerTests {
-    let push = Fixtures.data("github-push-tag-deleted.json")
+    let push = Fixtures.tagPush
 
     @Test func signedPushNotifiesTheFluxAPIExactly() async throws {
         let flux = try await RecordingServer.start()

@@ -78,7 +78,7 @@ enum ActionLoader {
     private static func readRule(_ object: YAMLObject?) -> Rule? {
         guard let object else { return .any }
         let reader = object.reader
-        object.rejectUnknownKeys(["events", "branches", "tags", "repositories", "paths", "images"])
+        object.rejectUnknownKeys(["events", "branches", "tags", "repositories", "paths", "images", "actions", "baseBranches", "fromForks"])
         var ok = true
         func globs(_ key: String) -> [Glob]? {
             guard let node = object[key] else { return nil }
@@ -100,8 +100,23 @@ enum ActionLoader {
                 }
             }
         }
+        var actions: Set<PullRequest.Action>?
+        if let node = object["actions"] {
+            let names = node.scalar.map { [$0.string] } ?? (object.sequence("actions")?.compactMap(\.string) ?? [])
+            actions = []
+            for name in names {
+                if let action = PullRequest.Action(rawValue: name) {
+                    actions?.insert(action)
+                } else {
+                    reader.problem("`\(object.qualified("actions"))`: unknown pull request action \"\(name)\"", at: node,
+                        fix: "actions: " + PullRequest.Action.allCases.map(\.rawValue).joined(separator: ", "))
+                    ok = false
+                }
+            }
+        }
         let rule = Rule(events: events, branches: globs("branches"), tags: globs("tags"), repositories: globs("repositories"),
-                        paths: globs("paths"), images: globs("images"))
+                        paths: globs("paths"), images: globs("images"), actions: actions, baseBranches: globs("baseBranches"),
+                        fromForks: object.bool("fromForks"))
         return ok ? rule : nil
     }
 }

@@ -162,7 +162,7 @@ public enum ConfigLoader {
             if files.count == configured.count { key = EndpointKey(files: files) }
         }
         let registryHost = item.string("registryHost")
-        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(FluxAPIAction(url: api))]
+        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(FluxAPIAction(url: api), rule: .fluxRecv)]
         let name = own ? item.string("name") : nil
         let id = own ? readID(item) : nil
         // An `id` that cannot be used fails the endpoint: without it the URL would be the key's, and

@@ -130,11 +130,15 @@ public struct RequestExplanation: Sendable {
         switch event.kind {
         case .gitPush(let push):
             let what = push.branch.map { "branch \($0)" } ?? push.tag.map { "tag \($0)" } ?? push.ref
+            if push.isDeletion { return "\(event.name): \(what) deleted in \(push.fullName)" }
             let commits = push.after.map { " at \($0.prefix(12))" } ?? ""
             return "\(event.name): git push of \(what) in \(push.fullName)\(commits) (\(push.sshURL))"
         case .imagePush(let push):
             let name = push.image.domain.isEmpty ? push.image.repository : push.image.domain + "/" + push.image.repository
             return "\(event.name): image push of \(name)\(push.image.tag.map { ":" + $0 } ?? "")\(push.digest.map { " (" + $0 + ")" } ?? "")"
+        case .pullRequest(let pullRequest):
+            let fork = pullRequest.fromFork ? " from a fork" : ""
+            return "\(event.name): pull request #\(pullRequest.number) \(pullRequest.action.rawValue)\(fork), \(pullRequest.headRef) into \(pullRequest.baseRef) of \(pullRequest.fullName) at \(pullRequest.headSHA.prefix(12))"
         case .trigger:
             return "\(event.name): a trigger (no git or image facts; reconcile, create and log act on it)"
         case .ping:

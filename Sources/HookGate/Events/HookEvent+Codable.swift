@@ -1,7 +1,7 @@
-/// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"}` (a trigger has only name and kind).
+/// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"|"pullRequest"}` (a trigger has only name and kind).
 extension HookEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case name, kind, git, image
+        case name, kind, git, image, pullRequest
     }
 
     public init(from decoder: any Decoder) throws {
@@ -12,6 +12,7 @@ extension HookEvent: Codable {
         switch kindName {
         case "git-push": kind = .gitPush(try container.decode(GitPush.self, forKey: .git))
         case "image-push": kind = .imagePush(try container.decode(ImagePush.self, forKey: .image))
+        case "pull-request": kind = .pullRequest(try container.decode(PullRequest.self, forKey: .pullRequest))
         case "trigger": kind = .trigger
         case "ping": kind = .ping
         default: kind = .other
@@ -26,6 +27,7 @@ extension HookEvent: Codable {
         switch kind {
         case .gitPush(let push): try container.encode(push, forKey: .git)
         case .imagePush(let push): try container.encode(push, forKey: .image)
+        case .pullRequest(let pullRequest): try container.encode(pullRequest, forKey: .pullRequest)
         case .trigger, .ping, .other: break
         }
     }

@@ -35,6 +35,22 @@ extension HookEvent {
                         }
                         json.member("digest", push.digest)
                     }
+                case .pullRequest(let pullRequest):
+                    json.key("pullRequest")
+                    json.object { json in
+                        json.member("action", pullRequest.action.rawValue)
+                        json.member("number", pullRequest.number)
+                        json.member("url", pullRequest.url)
+                        json.member("fullName", pullRequest.fullName)
+                        json.member("repoURL", pullRequest.repoURL)
+                        json.member("headRef", pullRequest.headRef)
+                        json.member("headSHA", pullRequest.headSHA)
+                        json.member("headRepoURL", pullRequest.headRepoURL)
+                        json.member("baseRef", pullRequest.baseRef)
+                        json.member("title", pullRequest.title)
+                        json.member("author", pullRequest.author)
+                        json.member("fromFork", pullRequest.fromFork)
+                    }
                 case .trigger, .ping, .other:
                     break
                 }
@@ -79,6 +95,22 @@ struct JSONText {
         guard let value else { return }
         key(name)
         string(value)
+    }
+
+    /// A number member.
+    mutating func member(_ name: String, _ value: Int) {
+        key(name)
+        separate()
+        text.append(String(value))
+        needsComma = true
+    }
+
+    /// A boolean member.
+    mutating func member(_ name: String, _ value: Bool) {
+        key(name)
+        separate()
+        text.append(value ? "true" : "false")
+        needsComma = true
     }
 
     mutating func string(_ value: String) {

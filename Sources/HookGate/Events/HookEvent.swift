@@ -18,6 +18,9 @@ public struct HookEvent: Sendable, Equatable {
         case gitPush(GitPush)
         /// An image was pushed to a registry.
         case imagePush(ImagePush)
+        /// A pull or merge request opened, updated, reopened, closed or merged. Acted on only by
+        /// actions whose rule names `events: [pullRequest]`.
+        case pullRequest(PullRequest)
         /// A verified delivery that names no git or image change (Generic, GenericHMAC,
         /// StandardWebhooks): "something happened, act now". `reconcile`, `create` and `log` act on
         /// it; `fluxAPI` has nothing to send. The sender's id for it is the delivery id.
@@ -33,6 +36,7 @@ public struct HookEvent: Sendable, Equatable {
         switch kind {
         case .gitPush: "git-push"
         case .imagePush: "image-push"
+        case .pullRequest: "pull-request"
         case .trigger: "trigger"
         case .ping: "ping"
         case .other: "other"
@@ -42,7 +46,7 @@ public struct HookEvent: Sendable, Equatable {
     /// True for the events that notifiers act on.
     public var isNotifiable: Bool {
         switch kind {
-        case .gitPush, .imagePush, .trigger: true
+        case .gitPush, .imagePush, .pullRequest, .trigger: true
         case .ping, .other: false
         }
     }
@@ -80,6 +84,13 @@ public struct GitPush: Sendable, Equatable, Codable {
         self.after = after
         self.sender = sender
         self.changedFiles = changedFiles
+    }
+
+    /// True when the push deleted its ref: the new commit is all zeros (GitHub, GitLab, Gitea,
+    /// Bitbucket Server), or there is an old commit and no new one (Bitbucket Cloud).
+    public var isDeletion: Bool {
+        guard let after else { return before != nil }
+        return !after.isEmpty && after.allSatisfy { $0 == "0" }
     }
 
     /// The branch name when `ref` names a branch.

@@ -96,6 +96,20 @@ public struct CreateNotifier: Notifier {
             values["imageTag"] = .string(push.image.tag ?? "")
             values["tag"] = .string(push.image.tag ?? "")
             values["digest"] = .string(push.digest ?? "")
+        case .pullRequest(let pullRequest):
+            values["repository"] = .string(pullRequest.fullName)
+            values["repoURL"] = .string(pullRequest.repoURL)
+            values["pullRequest"] = .string(String(pullRequest.number))
+            values["pullRequestURL"] = .string(pullRequest.url ?? "")
+            values["action"] = .string(pullRequest.action.rawValue)
+            values["headRef"] = .string(pullRequest.headRef)
+            values["headRepoURL"] = .string(pullRequest.headRepoURL ?? pullRequest.repoURL)
+            values["baseRef"] = .string(pullRequest.baseRef)
+            values["revision"] = .string(pullRequest.headSHA)
+            values["title"] = .string(pullRequest.title ?? "")
+            values["author"] = .string(pullRequest.author ?? "")
+            values["sender"] = .string(pullRequest.author ?? "")
+            values["fromFork"] = .string(pullRequest.fromFork ? "true" : "false")
         case .trigger, .ping, .other:
             break
         }

@@ -31,7 +31,7 @@ public struct LogNotifier: Notifier {
         var event: HookEvent
 
         enum Key: String, CodingKey {
-            case endpoint, source, delivery, event, kind, repository, sshURL, httpsURL, ref, branch, tag, before, after
+            case endpoint, source, delivery, event, kind, repository, sshURL, httpsURL, ref, branch, tag, before, after, pullRequest
             case registry, image, digest
         }
 
@@ -57,6 +57,9 @@ public struct LogNotifier: Notifier {
                 try out.encode(push.image.repository, forKey: .image)
                 try out.encodeIfPresent(push.image.tag, forKey: .tag)
                 try out.encodeIfPresent(push.digest, forKey: .digest)
+            case .pullRequest(let pullRequest):
+                try out.encode(pullRequest.fullName, forKey: .repository)
+                try out.encode(pullRequest, forKey: .pullRequest)
             case .trigger, .ping, .other:
                 break
             }

@@ -29,6 +29,9 @@ struct BitbucketCloud: Provider {
         guard let name = request.header(.xEventKey), !name.isEmpty else {
             throw .badRequest("missing X-Event-Key header", reason: "no X-Event-Key header; Bitbucket sends it with every delivery, so a proxy dropped it or the sender is not Bitbucket")
         }
+        if name.hasPrefix("pullrequest:") {
+            return [HookEvent(name: name, kind: try PullRequestPayloads.bitbucketCloud(request.body, event: name).map { .pullRequest($0) } ?? .other)]
+        }
         guard name == "repo:push" else { return [HookEvent(name: name, kind: .other)] }
         let payload = try Payload.decode(PushPayload.self, from: request.body, event: "Bitbucket Cloud repo:push")
         let fullName = payload.repository.full_name

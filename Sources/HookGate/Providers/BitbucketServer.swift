@@ -40,6 +40,8 @@ struct BitbucketServer: Provider {
                     fullName: fullName, sshURL: ssh, httpsURL: https, ref: change.ref.id,
                     before: change.fromHash, after: change.toHash)))
             }
+        case _ where name.hasPrefix("pr:"):
+            return [HookEvent(name: name, kind: try PullRequestPayloads.bitbucketServer(request.body, event: name).map { .pullRequest($0) } ?? .other)]
         default:
             return [HookEvent(name: name, kind: .other)]
         }

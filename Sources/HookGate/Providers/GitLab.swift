@@ -74,6 +74,8 @@ struct GitLab: Provider {
         switch name {
         case "Push Hook", "Tag Push Hook":
             return [HookEvent(name: name, kind: .gitPush(try Self.push(from: request.body, event: "GitLab \(name)")))]
+        case "Merge Request Hook":
+            return [HookEvent(name: name, kind: try PullRequestPayloads.gitLab(request.body).map { .pullRequest($0) } ?? .other)]
         case "System Hook":
             let kind = try Payload.decode(ObjectKind.self, from: request.body, event: "GitLab System Hook")
             guard let kindName = kind.object_kind ?? kind.event_name, kindName == "push" || kindName == "tag_push" else {

@@ -32,6 +32,10 @@ struct Gitea: Provider {
         guard let name = Self.events.lazy.compactMap({ request.header($0) }).first, !name.isEmpty else {
             throw .badRequest("missing X-Gitea-Event header", reason: "none of X-Forgejo-Event, X-Gitea-Event, X-Gogs-Event, X-GitHub-Event arrived; Gitea sends them with every delivery, so a proxy dropped them or the sender is not Gitea")
         }
+        if name == "pull_request" {
+            let pullRequest = try PullRequestPayloads.gitHub(GitHub.json(of: request), event: "Gitea pull_request")
+            return [HookEvent(name: name, kind: pullRequest.map { .pullRequest($0) } ?? .other)]
+        }
         guard name == "push" else { return [HookEvent(name: name, kind: .other)] }
         return [HookEvent(name: name, kind: .gitPush(try GitHub.push(from: GitHub.json(of: request), event: "Gitea push")))]
     }

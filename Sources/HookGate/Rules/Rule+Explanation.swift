@@ -10,6 +10,9 @@ extension Rule {
         if let repositories { parts.append("repositories " + Self.list(repositories)) }
         if let paths { parts.append("paths " + Self.list(paths)) }
         if let images { parts.append("images " + Self.list(images)) }
+        if let actions { parts.append("actions " + actions.map(\.rawValue).sorted().joined(separator: ", ")) }
+        if let baseBranches { parts.append("baseBranches " + Self.list(baseBranches)) }
+        if let fromForks { parts.append("fromForks \(fromForks)") }
         return parts.isEmpty ? "every git and image push and every trigger" : "when: " + parts.joined(separator: "; ")
     }
 
@@ -19,8 +22,9 @@ extension Rule {
         switch event.kind {
         case .gitPush(let push):
             if let images { return "it names images (\(Self.list(images))), so git pushes never match" }
-            let kind: EventKind = push.tag != nil ? .tag : .push
+            let kind = Self.kind(of: push)
             if let events, !events.contains(kind) { return "a \(kind.rawValue) is not among its events" }
+            if events == nil, kind == .delete { return "a deleted ref is acted on only by rules with `events: [delete]`" }
             if branches != nil || tags != nil {
                 if let branch = push.branch {
                     guard let branches else { return "it names tags only, and this pushes branch \(branch)" }
@@ -48,6 +52,18 @@ extension Rule {
                 let name = push.image.domain.isEmpty ? push.image.repository : push.image.domain + "/" + push.image.repository
                 if !images.contains(where: { $0.matches(name) }) { return "image \(name) matches none of its images" }
             }
+            return nil
+        case .pullRequest(let pullRequest):
+            guard events?.contains(.pullRequest) == true else { return "a pull request is acted on only by rules with `events: [pullRequest]`" }
+            if let images { return "it names images (\(Self.list(images))), so pull requests never match" }
+            if let repositories, !repositories.contains(where: { $0.matches(pullRequest.fullName) }) {
+                return "repository \(pullRequest.fullName) matches none of its repositories"
+            }
+            if let actions, !actions.contains(pullRequest.action) { return "\(pullRequest.action.rawValue) is not among its actions" }
+            if let baseBranches, !baseBranches.contains(where: { $0.matches(pullRequest.baseRef) }) {
+                return "base branch \(pullRequest.baseRef) matches none of its baseBranches"
+            }
+            if pullRequest.fromFork && fromForks != true { return "it comes from a fork, and the rule does not say `fromForks: true`" }
             return nil
         case .trigger:
             if let events, !events.contains(.trigger) { return "a trigger is not among its events" }

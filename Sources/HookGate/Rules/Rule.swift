@@ -1,5 +1,6 @@
 /// Which events an action acts on (`when:` in the config). Every condition given must hold; an
-/// empty rule matches every git and image push and every trigger.
+/// empty rule matches every git and image push and every trigger. Deleted refs and pull requests
+/// are matched only by rules that name them in `events:`.
 public struct Rule: Sendable, Equatable {
     /// The kinds of event an action can be limited to.
     public enum EventKind: String, Sendable, CaseIterable {
@@ -11,6 +12,10 @@ public struct Rule: Sendable, Equatable {
         case image
         /// A verified delivery naming no git or image change (Generic, GenericHMAC, StandardWebhooks).
         case trigger
+        /// A branch or tag deleted (a push whose new commit is zeros).
+        case delete
+        /// A pull or merge request opened, updated, reopened, closed or merged.
+        case pullRequest
     }
 
     public var events: Set<EventKind>?
@@ -24,11 +29,21 @@ public struct Rule: Sendable, Equatable {
     public var paths: [Glob]?
     /// Image names without tag (`ghcr.io/org/app`); git pushes never match when given.
     public var images: [Glob]?
+    /// Pull requests: what happened to them; other events ignore it.
+    public var actions: Set<PullRequest.Action>?
+    /// Pull requests: the branches they target; other events ignore it.
+    public var baseBranches: [Glob]?
+    /// Pull requests from forks match only when true (nil counts as false): a fork's code is not
+    /// the repository owners', and a run started for it must not get their secrets by default.
+    public var fromForks: Bool?
 
     public init(
         events: Set<EventKind>? = nil, branches: [Glob]? = nil, tags: [Glob]? = nil, repositories: [Glob]? = nil,
-        paths: [Glob]? = nil, images: [Glob]? = nil
+        paths: [Glob]? = nil, images: [Glob]? = nil, actions: Set<PullRequest.Action>? = nil, baseBranches: [Glob]? = nil, fromForks: Bool? = nil
     ) {
+        self.actions = actions
+        self.baseBranches = baseBranches
+        self.fromForks = fromForks
         self.events = events
         self.branches = branches
         self.tags = tags
@@ -39,12 +54,20 @@ public struct Rule: Sendable, Equatable {
 
     public static let any = Rule()
 
+    /// flux-recv told fluxd of every push, deleted refs included: its configs keep that.
+    public static let fluxRecv = Rule(events: [.push, .tag, .delete, .image])
+
+    /// The kind of a git push for `events:`.
+    static func kind(of push: GitPush) -> EventKind {
+        push.isDeletion ? .delete : push.tag != nil ? .tag : .push
+    }
+
     public func matches(_ event: HookEvent) -> Bool {
         switch event.kind {
         case .gitPush(let push):
             if images != nil { return false }
-            let kind: EventKind = push.tag != nil ? .tag : .push
-            if let events, !events.contains(kind) { return false }
+            let kind = Self.kind(of: push)
+            if !(events?.contains(kind) ?? (kind != .delete)) { return false }
             if branches != nil || tags != nil {
                 let refMatches: Bool =
                     if let branch = push.branch { branches?.contains { $0.matches(branch) } ?? false }
@@ -65,6 +88,12 @@ public struct Rule: Sendable, Equatable {
                 return images.contains { $0.matches(name) }
             }
             return true
+        case .pullRequest(let pullRequest):
+            guard events?.contains(.pullRequest) == true, images == nil else { return false }
+            if let repositories, !repositories.contains(where: { $0.matches(pullRequest.fullName) }) { return false }
+            if let actions, !actions.contains(pullRequest.action) { return false }
+            if let baseBranches, !baseBranches.contains(where: { $0.matches(pullRequest.baseRef) }) { return false }
+            return !pullRequest.fromFork || fromForks == true
         case .trigger:
             // A trigger carries no ref, repository, path or image, so a rule that asks for one never matches it.
             if let events, !events.contains(.trigger) { return false }
