@@ -186,4 +186,72 @@ struct KubernetesTests {
         #expect(branch["hookgate.io/delivery"] == "label-1")
         #expect(HookGateProcess.run(["deliveries", "retry", "--all-failed", "--data-dir", dataDir]).stdout.contains("requeued 0"))
     }
+
+    /// Issue 14 against the real API server: an opened pull request from a branch starts a
+    /// PipelineRun at its head commit; the same from a fork, or a deleted branch, starts nothing.
+    @Test func pullRequestsStartRunsForksAndDeletionsDoNot() async throws {
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "pulls"]])
+        let folder = Fixtures.temporaryDirectory()
+        let key = "pull-request-key-0123456789"
+        func write(_ name: String, _ text: String) { _ = FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(text.utf8)) }
+        write("gh.key", key)
+        write("pr.yaml", """
+            apiVersion: tekton.dev/v1
+            kind: PipelineRun
+            metadata: {generateName: pr-, labels: {pull-request: "$(hook.pullRequest)"}}
+            spec:
+              pipelineRef: {name: check}
+              params:
+                - {name: revision, value: "$(hook.revision)"}
+                - {name: head, value: "$(hook.headRef)"}
+                - {name: base, value: "$(hook.baseRef)"}
+                - {name: repo-url, value: "$(hook.headRepoURL)"}
+            """)
+        write("hookgate.yaml", """
+            hookgateVersion: 1
+            endpoints:
+              - name: gh
+                source: GitHub
+                keyPath: gh.key
+                notify:
+                  - tekton: {namespace: pulls, template: pr.yaml}
+                    when: {events: [pullRequest, push], actions: [opened, updated], baseBranches: [master], branches: ["*"]}
+            """)
+        let server = try await HookGateProcess.start(serve: [
+            "serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig])
+        defer { server.stop() }
+        let url = server.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8))
+        func send(_ event: String, _ body: Data, delivery: String) async throws -> String {
+            try await EndToEndTests.post(url, headers: [
+                "Content-Type": "application/json", "X-GitHub-Event": event, "X-GitHub-Delivery": delivery,
+                "X-Hub-Signature-256": "sha256=" + Python.hmacHex(key: key, body: body)], body: body).1
+        }
+        let opened = Fixtures.data("github-pull_request-opened.json")
+        #expect(try await send("pull_request", opened, delivery: "pr-1") == "queued")
+        #expect(try await send("pull_request", Self.fork(of: opened), delivery: "pr-fork") == "event pull_request accepted; no action's rule matches it")
+        #expect(try await send("push", Fixtures.data("github-push-tag-deleted.json"), delivery: "deleted") == "event push accepted; no action's rule matches it")
+        try await waitUntil { deliveries(folder + "/data").hasPrefix("pending 0, failed 0, delivered 1") }
+        let runs = kube.get("/apis/tekton.dev/v1/namespaces/pulls/pipelineruns")?["items"] as? [[String: Any]] ?? []
+        #expect(runs.count == 1)
+        let run = try #require(runs.first)
+        let params = try #require((run["spec"] as? [String: Any])?["params"] as? [[String: Any]])
+        let values = Dictionary(uniqueKeysWithValues: params.map { ($0["name"] as! String, $0["value"] as? String ?? "") })
+        #expect(values == ["revision": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "head": "changes", "base": "master",
+                           "repo-url": "https://github.com/Codertocat/Hello-World.git"])
+        #expect(((run["metadata"] as? [String: Any])?["labels"] as? [String: String])?["pull-request"] == "2")
+    }
+
+    /// `original` with only the pull request's head repository renamed: a pull request from a fork.
+    static func fork(of original: Data) -> Data {
+        var json = try! JSONSerialization.jsonObject(with: original) as! [String: Any]
+        var pull = json["pull_request"] as! [String: Any]
+        var head = pull["head"] as! [String: Any]
+        var repo = head["repo"] as! [String: Any]
+        repo["full_name"] = "Stranger/Hello-World"
+        repo["clone_url"] = "https://github.com/Stranger/Hello-World.git"
+        head["repo"] = repo
+        pull["head"] = head
+        json["pull_request"] = pull
+        return try! JSONSerialization.data(withJSONObject: json)
+    }
 }
