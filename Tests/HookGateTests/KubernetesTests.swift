@@ -188,8 +188,9 @@ struct KubernetesTests {
     }
 
     /// Issue 14 against the real API server: an opened pull request from a branch starts a
-    /// PipelineRun at its head commit; the same from a fork, or a deleted branch, starts nothing.
-    @Test func pullRequestsStartRunsForksAndDeletionsDoNot() async throws {
+    /// PipelineRun at its head commit, a published release a TaskRun with its tag; the same pull
+    /// request from a fork, or a deleted branch, starts nothing.
+    @Test func pullRequestsAndReleasesStartRunsForksAndDeletionsDoNot() async throws {
         try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "pulls"]])
         let folder = Fixtures.temporaryDirectory()
         let key = "pull-request-key-0123456789"
@@ -207,6 +208,16 @@ struct KubernetesTests {
                 - {name: base, value: "$(hook.baseRef)"}
                 - {name: repo-url, value: "$(hook.headRepoURL)"}
             """)
+        write("release.yaml", """
+            apiVersion: tekton.dev/v1
+            kind: TaskRun
+            metadata: {generateName: ship-}
+            spec:
+              taskRef: {name: ship}
+              params:
+                - {name: tag, value: "$(hook.tag)"}
+                - {name: title, value: "$(hook.releaseName)"}
+            """)
         write("hookgate.yaml", """
             hookgateVersion: 1
             endpoints:
@@ -216,6 +227,8 @@ struct KubernetesTests {
                 notify:
                   - tekton: {namespace: pulls, template: pr.yaml}
                     when: {events: [pullRequest, push], actions: [opened, updated], baseBranches: [master], branches: ["*"]}
+                  - tekton: {namespace: pulls, template: release.yaml}
+                    when: {events: [release]}
             """)
         let server = try await HookGateProcess.start(serve: [
             "serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig])
@@ -230,7 +243,12 @@ struct KubernetesTests {
         #expect(try await send("pull_request", opened, delivery: "pr-1") == "queued")
         #expect(try await send("pull_request", Self.fork(of: opened), delivery: "pr-fork") == "event pull_request accepted; no action's rule matches it")
         #expect(try await send("push", Fixtures.data("github-push-tag-deleted.json"), delivery: "deleted") == "event push accepted; no action's rule matches it")
-        try await waitUntil { deliveries(folder + "/data").hasPrefix("pending 0, failed 0, delivered 1") }
+        #expect(try await send("release", Fixtures.data("github-release-published.json"), delivery: "release-1") == "queued")
+        try await waitUntil { deliveries(folder + "/data").hasPrefix("pending 0, failed 0, delivered 2") }
+        let taskRuns = kube.get("/apis/tekton.dev/v1/namespaces/pulls/taskruns")?["items"] as? [[String: Any]] ?? []
+        #expect(taskRuns.count == 1)
+        let taskParams = (taskRuns.first?["spec"] as? [String: Any])?["params"] as? [[String: Any]] ?? []
+        #expect(Dictionary(uniqueKeysWithValues: taskParams.map { ($0["name"] as! String, $0["value"] as? String ?? "") }) == ["tag": "0.0.1", "title": "0.0.1"])
         let runs = kube.get("/apis/tekton.dev/v1/namespaces/pulls/pipelineruns")?["items"] as? [[String: Any]] ?? []
         #expect(runs.count == 1)
         let run = try #require(runs.first)

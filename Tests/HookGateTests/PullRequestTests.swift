@@ -116,4 +116,17 @@ import Testing
                              files: ["k": Self.key])
         #expect(wrong.contains { $0.description.contains("unknown pull request action \"synchronize\"") }, "\(wrong)")
     }
+
+    @Test func gitHubReleasesArePublishedOnly() async throws {
+        let published = try await signed(.gitHub, "github-release-published.json", "release")
+        #expect(published == [HookEvent(name: "release", kind: .release(Release(
+            fullName: "Codertocat/Hello-World", repoURL: "https://github.com/Codertocat/Hello-World.git", tag: "0.0.1", name: "",
+            url: "https://github.com/Codertocat/Hello-World/releases/tag/0.0.1", target: "master", author: "Codertocat")))])
+        let edited = try await signed(.gitHub, "github-release-published.json", "release") { $0.replacingOccurrences(of: #""action": "published""#, with: #""action": "edited""#) }
+        #expect(edited == [HookEvent(name: "release", kind: .other)])
+        let event = published[0]
+        #expect(!Rule.any.matches(event))
+        #expect(Rule(events: [.release], tags: [Glob("0.*")]).matches(event))
+        #expect(Rule(events: [.release], tags: [Glob("v*")]).mismatch(event) == "tag 0.0.1 matches none of its tags")
+    }
 }

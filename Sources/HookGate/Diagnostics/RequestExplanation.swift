@@ -139,6 +139,8 @@ public struct RequestExplanation: Sendable {
         case .pullRequest(let pullRequest):
             let fork = pullRequest.fromFork ? " from a fork" : ""
             return "\(event.name): pull request #\(pullRequest.number) \(pullRequest.action.rawValue)\(fork), \(pullRequest.headRef) into \(pullRequest.baseRef) of \(pullRequest.fullName) at \(pullRequest.headSHA.prefix(12))"
+        case .release(let release):
+            return "\(event.name): release \(release.tag)\(release.name.flatMap { $0.isEmpty ? nil : " (\($0))" } ?? "") of \(release.fullName)"
         case .trigger:
             return "\(event.name): a trigger (no git or image facts; reconcile, create and log act on it)"
         case .ping:

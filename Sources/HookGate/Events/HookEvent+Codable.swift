@@ -1,7 +1,7 @@
 /// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"|"pullRequest"}` (a trigger has only name and kind).
 extension HookEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case name, kind, git, image, pullRequest
+        case name, kind, git, image, pullRequest, release
     }
 
     public init(from decoder: any Decoder) throws {
@@ -13,6 +13,7 @@ extension HookEvent: Codable {
         case "git-push": kind = .gitPush(try container.decode(GitPush.self, forKey: .git))
         case "image-push": kind = .imagePush(try container.decode(ImagePush.self, forKey: .image))
         case "pull-request": kind = .pullRequest(try container.decode(PullRequest.self, forKey: .pullRequest))
+        case "release": kind = .release(try container.decode(Release.self, forKey: .release))
         case "trigger": kind = .trigger
         case "ping": kind = .ping
         default: kind = .other
@@ -28,6 +29,7 @@ extension HookEvent: Codable {
         case .gitPush(let push): try container.encode(push, forKey: .git)
         case .imagePush(let push): try container.encode(push, forKey: .image)
         case .pullRequest(let pullRequest): try container.encode(pullRequest, forKey: .pullRequest)
+        case .release(let release): try container.encode(release, forKey: .release)
         case .trigger, .ping, .other: break
         }
     }

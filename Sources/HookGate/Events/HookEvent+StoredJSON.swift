@@ -51,6 +51,17 @@ extension HookEvent {
                         json.member("author", pullRequest.author)
                         json.member("fromFork", pullRequest.fromFork)
                     }
+                case .release(let release):
+                    json.key("release")
+                    json.object { json in
+                        json.member("fullName", release.fullName)
+                        json.member("repoURL", release.repoURL)
+                        json.member("tag", release.tag)
+                        json.member("name", release.name)
+                        json.member("url", release.url)
+                        json.member("target", release.target)
+                        json.member("author", release.author)
+                    }
                 case .trigger, .ping, .other:
                     break
                 }

@@ -21,6 +21,8 @@ public struct HookEvent: Sendable, Equatable {
         /// A pull or merge request opened, updated, reopened, closed or merged. Acted on only by
         /// actions whose rule names `events: [pullRequest]`.
         case pullRequest(PullRequest)
+        /// A release published. Acted on only by actions whose rule names `events: [release]`.
+        case release(Release)
         /// A verified delivery that names no git or image change (Generic, GenericHMAC,
         /// StandardWebhooks): "something happened, act now". `reconcile`, `create` and `log` act on
         /// it; `fluxAPI` has nothing to send. The sender's id for it is the delivery id.
@@ -37,6 +39,7 @@ public struct HookEvent: Sendable, Equatable {
         case .gitPush: "git-push"
         case .imagePush: "image-push"
         case .pullRequest: "pull-request"
+        case .release: "release"
         case .trigger: "trigger"
         case .ping: "ping"
         case .other: "other"
@@ -46,7 +49,7 @@ public struct HookEvent: Sendable, Equatable {
     /// True for the events that notifiers act on.
     public var isNotifiable: Bool {
         switch kind {
-        case .gitPush, .imagePush, .pullRequest, .trigger: true
+        case .gitPush, .imagePush, .pullRequest, .release, .trigger: true
         case .ping, .other: false
         }
     }

@@ -66,7 +66,7 @@ public struct ObjectTemplate: Sendable, Equatable {
         "event", "deliveryID", "endpoint", "source", "sender",
         "repository", "repoURL", "sshURL", "ref", "branch", "tag", "revision", "before", "changedFiles",
         "image", "registry", "imageRepository", "imageTag", "digest",
-        "pullRequest", "pullRequestURL", "action", "headRef", "headRepoURL", "baseRef", "title", "author", "fromFork",
+        "pullRequest", "pullRequestURL", "action", "headRef", "headRepoURL", "baseRef", "title", "author", "fromFork", "releaseName", "releaseURL",
     ]
 
     /// Parses `yaml`; every problem (not a mapping, no `kind`, an unknown placeholder) is an error.

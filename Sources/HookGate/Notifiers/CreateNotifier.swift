@@ -110,6 +110,15 @@ public struct CreateNotifier: Notifier {
             values["author"] = .string(pullRequest.author ?? "")
             values["sender"] = .string(pullRequest.author ?? "")
             values["fromFork"] = .string(pullRequest.fromFork ? "true" : "false")
+        case .release(let release):
+            values["repository"] = .string(release.fullName)
+            values["repoURL"] = .string(release.repoURL)
+            values["tag"] = .string(release.tag)
+            values["ref"] = .string("refs/tags/" + release.tag)
+            values["releaseName"] = .string(release.name.flatMap { $0.isEmpty ? nil : $0 } ?? release.tag)
+            values["releaseURL"] = .string(release.url ?? "")
+            values["author"] = .string(release.author ?? "")
+            values["sender"] = .string(release.author ?? "")
         case .trigger, .ping, .other:
             break
         }

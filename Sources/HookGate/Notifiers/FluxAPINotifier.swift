@@ -92,7 +92,7 @@ public enum FluxChange {
         case .imagePush(let push):
             return #"{"Kind":"image","Source":{"Name":{"Domain":"# + goString(push.image.domain) + #","Image":"#
                 + goString(push.image.repository) + "}}}"
-        case .pullRequest, .trigger, .ping, .other:
+        case .pullRequest, .release, .trigger, .ping, .other:
             return nil
         }
     }

@@ -31,7 +31,7 @@ public struct LogNotifier: Notifier {
         var event: HookEvent
 
         enum Key: String, CodingKey {
-            case endpoint, source, delivery, event, kind, repository, sshURL, httpsURL, ref, branch, tag, before, after, pullRequest
+            case endpoint, source, delivery, event, kind, repository, sshURL, httpsURL, ref, branch, tag, before, after, pullRequest, release
             case registry, image, digest
         }
 
@@ -60,6 +60,10 @@ public struct LogNotifier: Notifier {
             case .pullRequest(let pullRequest):
                 try out.encode(pullRequest.fullName, forKey: .repository)
                 try out.encode(pullRequest, forKey: .pullRequest)
+            case .release(let release):
+                try out.encode(release.fullName, forKey: .repository)
+                try out.encode(release.tag, forKey: .tag)
+                try out.encode(release, forKey: .release)
             case .trigger, .ping, .other:
                 break
             }

@@ -65,6 +65,9 @@ struct GitHub: Provider {
             return [HookEvent(name: name, kind: .ping)]
         case "push":
             return [HookEvent(name: name, kind: .gitPush(try Self.push(from: Self.json(of: request))))]
+        case "release":
+            let release = try ReleasePayloads.gitHub(Self.json(of: request))
+            return [HookEvent(name: name, kind: release.map { .release($0) } ?? .other)]
         case "pull_request":
             let pullRequest = try PullRequestPayloads.gitHub(Self.json(of: request), event: "GitHub pull_request")
             return [HookEvent(name: name, kind: pullRequest.map { .pullRequest($0) } ?? .other)]

@@ -65,6 +65,14 @@ extension Rule {
             }
             if pullRequest.fromFork && fromForks != true { return "it comes from a fork, and the rule does not say `fromForks: true`" }
             return nil
+        case .release(let release):
+            guard events?.contains(.release) == true else { return "a release is acted on only by rules with `events: [release]`" }
+            if images != nil || branches != nil { return "it names images or branches, which a release does not carry" }
+            if let repositories, !repositories.contains(where: { $0.matches(release.fullName) }) {
+                return "repository \(release.fullName) matches none of its repositories"
+            }
+            if let tags, !tags.contains(where: { $0.matches(release.tag) }) { return "tag \(release.tag) matches none of its tags" }
+            return nil
         case .trigger:
             if let events, !events.contains(.trigger) { return "a trigger is not among its events" }
             if branches != nil || tags != nil || repositories != nil || paths != nil || images != nil {

@@ -16,6 +16,8 @@ public struct Rule: Sendable, Equatable {
         case delete
         /// A pull or merge request opened, updated, reopened, closed or merged.
         case pullRequest
+        /// A release published.
+        case release
     }
 
     public var events: Set<EventKind>?
@@ -94,6 +96,11 @@ public struct Rule: Sendable, Equatable {
             if let actions, !actions.contains(pullRequest.action) { return false }
             if let baseBranches, !baseBranches.contains(where: { $0.matches(pullRequest.baseRef) }) { return false }
             return !pullRequest.fromFork || fromForks == true
+        case .release(let release):
+            guard events?.contains(.release) == true, images == nil, branches == nil else { return false }
+            if let repositories, !repositories.contains(where: { $0.matches(release.fullName) }) { return false }
+            if let tags, !tags.contains(where: { $0.matches(release.tag) }) { return false }
+            return true
         case .trigger:
             // A trigger carries no ref, repository, path or image, so a rule that asks for one never matches it.
             if let events, !events.contains(.trigger) { return false }
