@@ -11,7 +11,7 @@ struct Send: AsyncParsableCommand {
         abstract: "Send a correctly signed sample webhook to a running hookgate and print its answer.",
         discussion: """
             Builds a realistic push of the endpoint's source (a ping with --event ping, where the
-            source has one), signs it the way that source signs with the endpoint's key, posts it
+            source has one; a GitHub pull request with --event pullRequest), signs it the way that source signs with the endpoint's key, posts it
             and prints the answer: the "is it working?" check without a real push. Exits 0 on a 2xx
             answer, 1 on any other answer or no answer, 2 when nothing can be sent (usage, broken
             config, unknown endpoint, a GoogleContainerRegistry endpoint with gcr.audience, whose
@@ -34,7 +34,7 @@ struct Send: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The endpoint: its name, its URL or /hook/ path, or its fingerprint (at least 8 hex digits).", valueName: "id"))
     var endpoint: String
 
-    @Option(help: "push, or ping for sources that have one (GitHub, BitbucketServer).")
+    @Option(help: "push; ping for sources that have one (GitHub, BitbucketServer); pullRequest for GitHub.")
     var event = "push"
 
     @Option(help: ArgumentHelp("Where hookgate listens (its address, or the whole URL). Default: http://127.0.0.1:8080.", valueName: "url"))

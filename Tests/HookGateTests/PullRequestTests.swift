@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HookGate
 import HookGateTestSupport
 import Testing
@@ -128,5 +129,21 @@ import Testing
         #expect(!Rule.any.matches(event))
         #expect(Rule(events: [.release], tags: [Glob("0.*")]).matches(event))
         #expect(Rule(events: [.release], tags: [Glob("v*")]).mismatch(event) == "tag 0.0.1 matches none of its tags")
+    }
+
+    /// `hookgate send --event pullRequest`: a GitHub sample that verifies and parses as an opened
+    /// pull request from a branch.
+    @Test func theGitHubSampleIsAPullRequest() async throws {
+        let endpoint = Endpoint(source: .gitHub, keyPaths: ["k"], key: EndpointKey(Self.key), notify: [Action(LogAction())])
+        let sample = try SampleWebhook.make(for: endpoint, options: .init(event: "pullRequest", ref: "topic"))
+        var headers: [String: String] = [:]
+        for field in sample.headers { headers[field.name.rawName] = field.value }
+        #expect(headers["X-GitHub-Event"] == "pull_request")
+        // Verified with the signature Python computes, not the sample's own.
+        #expect(headers["X-Hub-Signature-256"] == "sha256=" + Python.hmacHex(key: Self.key, body: sample.body))
+        let events = try await receive(.gitHub, key: Self.key, headers: headers, body: sample.body)
+        let opened = try #require(self.pullRequest(events))
+        #expect(opened.action == .opened && opened.headRef == "topic" && opened.baseRef == "main" && !opened.fromFork)
+        #expect(throws: SampleWebhook.Problem.self) { try SampleWebhook.make(for: Endpoint(source: .quay, keyPaths: ["k"], key: EndpointKey(Self.key), notify: []), options: .init(event: "pullRequest")) }
     }
 }

@@ -5,7 +5,7 @@ extension GitHub {
     /// A push or ping as GitHub sends it: compact JSON, `X-GitHub-Event`, `X-GitHub-Delivery`, and
     /// both `X-Hub-Signature-256` and the legacy `X-Hub-Signature` over the body.
     static func sample(_ options: SampleWebhook.Options, for endpoint: Endpoint) throws(SampleWebhook.Problem) -> SampleWebhook {
-        let event = try options.event(among: ["push", "ping"], source: endpoint.source)
+        let event = try options.event(among: ["push", "ping", "pullRequest"], source: endpoint.source)
         let repo = options.gitRepository()
         let repository: SampleJSON = [
             "id": 1, "name": .string(repo.name), "full_name": .string(repo.full), "private": false,
@@ -27,6 +27,24 @@ extension GitHub {
                 "repository": repository, "sender": sender,
             ]
             summary = "GitHub ping for \(repo.full)"
+        } else if event == "pullRequest" {
+            // An opened pull request from a branch of the same repository (`--ref`, default
+            // `feature`) into main.
+            let ref = try options.gitRef(source: endpoint.source)
+            let head = options.ref == nil ? "feature" : ref.dropPrefix("refs/heads/") ?? ref
+            let ends: (String, String) -> SampleJSON = { ref, sha in
+                ["ref": .string(ref), "sha": .string(sha), "repo": repository, "label": .string("\(repo.owner):\(ref)")]
+            }
+            body = [
+                "action": "opened", "number": 1,
+                "pull_request": [
+                    "number": 1, "state": "open", "title": "A sample from hookgate send", "merged": false,
+                    "html_url": .string("https://github.com/\(repo.full)/pull/1"), "user": sender,
+                    "head": ends(head, options.hex("head")), "base": ends("main", options.hex("base")),
+                ],
+                "repository": repository, "sender": sender,
+            ]
+            summary = "GitHub pull request #1 opened in \(repo.full)"
         } else {
             let ref = try options.gitRef(source: endpoint.source)
             let before = options.hex("before"), after = options.hex("after")
@@ -44,7 +62,7 @@ extension GitHub {
         let headers: HTTPFields = [
             .contentType: "application/json",
             .userAgent: SampleWebhook.userAgent,
-            Self.event: event,
+            Self.event: event == "pullRequest" ? "pull_request" : event,
             Self.delivery: options.deliveryID,
             .xHubSignature256: "sha256=" + SampleWebhook.hmacHex(data, key: endpoint.key, algorithm: .sha256),
             .xHubSignature: "sha1=" + SampleWebhook.hmacHex(data, key: endpoint.key, algorithm: .sha1),
