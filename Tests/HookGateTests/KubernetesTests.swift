@@ -207,6 +207,7 @@ struct KubernetesTests {
                 - {name: head, value: "$(hook.headRef)"}
                 - {name: base, value: "$(hook.baseRef)"}
                 - {name: repo-url, value: "$(hook.headRepoURL)"}
+                - {name: label, value: "$(hook.body.pull_request.labels[0].name)"}
             """)
         write("release.yaml", """
             apiVersion: tekton.dev/v1
@@ -255,7 +256,7 @@ struct KubernetesTests {
         let params = try #require((run["spec"] as? [String: Any])?["params"] as? [[String: Any]])
         let values = Dictionary(uniqueKeysWithValues: params.map { ($0["name"] as! String, $0["value"] as? String ?? "") })
         #expect(values == ["revision": "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "head": "changes", "base": "master",
-                           "repo-url": "https://github.com/Codertocat/Hello-World.git"])
+                           "repo-url": "https://github.com/Codertocat/Hello-World.git", "label": "bug"])
         #expect(((run["metadata"] as? [String: Any])?["labels"] as? [String: String])?["pull-request"] == "2")
     }
 

@@ -26,6 +26,9 @@ public protocol ActionSpec: Sendable {
     /// Whether it can act on `event` (a notifiable event); events it cannot are never handed to it.
     func accepts(_ event: HookEvent) -> Bool
 
+    /// The body paths it reads (`$(hook.body.PATH)`): read at acceptance and queued with the events.
+    var bodyPaths: Set<BodyPath> { get }
+
     /// The queue's name for this action's work: rows are ordered, limited and delivered per
     /// target, and found again by it after a restart. Derived from the action's id.
     func target(endpoint: String, id: String) -> String
@@ -36,6 +39,8 @@ public protocol ActionSpec: Sendable {
 
 extension ActionSpec {
     public var needsKubernetes: Bool { false }
+
+    public var bodyPaths: Set<BodyPath> { [] }
 
     public func accepts(_ event: HookEvent) -> Bool { event.isNotifiable }
 

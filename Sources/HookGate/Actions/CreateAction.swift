@@ -12,6 +12,7 @@ public struct CreateAction: ActionSpec {
 
     public var kind: String { "create" }
     public var needsKubernetes: Bool { true }
+    public var bodyPaths: Set<BodyPath> { template.bodyPaths }
 
     public var definition: String {
         "create \(resource.apiVersion)/\(resource.plural) in \(namespace ?? "-") from \(templateFile ?? "an inline object")"

@@ -92,6 +92,15 @@ public enum Verdict: Sendable {
             let kinds = refused.sorted().joined(separator: ", ")
             return .unsupported(events: events, note: "\(refusing.joined(separator: ", ")) cannot act on a \(kinds) event; nothing to notify")
         }
+        // Body values the chosen actions' templates read, read once and kept with their events.
+        let paths = choices.reduce(into: Set<BodyPath>()) { $0.formUnion(endpoint.notify[$1.action].spec.bodyPaths) }
+        if !paths.isEmpty {
+            let json = request.mediaType == "application/x-www-form-urlencoded" ? ((try? Payload.formPayload(request.body)) ?? request.body) : request.body
+            let values = BodyPath.values(paths, in: json)
+            for index in choices.indices where !endpoint.notify[choices[index].action].spec.bodyPaths.isEmpty {
+                for event in choices[index].events.indices { choices[index].events[event].bodyValues = values }
+            }
+        }
         let senderID = DeliveryIdentity.senderID(provider.acceptedDeliveryID(of: request))
         return .work(Work(
             events: notifiable, choices: choices, senderID: senderID, deliveryID: senderID ?? DeliveryIdentity.fresh(),

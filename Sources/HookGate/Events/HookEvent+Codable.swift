@@ -1,7 +1,7 @@
 /// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"|"pullRequest"}` (a trigger has only name and kind).
 extension HookEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case name, kind, git, image, pullRequest, release
+        case name, kind, git, image, pullRequest, release, bodyValues
     }
 
     public init(from decoder: any Decoder) throws {
@@ -18,13 +18,14 @@ extension HookEvent: Codable {
         case "ping": kind = .ping
         default: kind = .other
         }
-        self.init(name: name, kind: kind)
+        self.init(name: name, kind: kind, bodyValues: try container.decodeIfPresent([String: String].self, forKey: .bodyValues) ?? [:])
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(name, forKey: .name)
         try container.encode(kindName, forKey: .kind)
+        if !bodyValues.isEmpty { try container.encode(bodyValues, forKey: .bodyValues) }
         switch kind {
         case .gitPush(let push): try container.encode(push, forKey: .git)
         case .imagePush(let push): try container.encode(push, forKey: .image)

@@ -8,6 +8,12 @@ extension HookEvent {
             json.object { json in
                 json.member("name", event.name)
                 json.member("kind", event.kindName)
+                if !event.bodyValues.isEmpty {
+                    json.key("bodyValues")
+                    json.object { json in
+                        for (path, value) in event.bodyValues.sorted(by: { $0.key < $1.key }) { json.member(path, value) }
+                    }
+                }
                 switch event.kind {
                 case .gitPush(let push):
                     json.key("git")

@@ -7,10 +7,14 @@ public struct HookEvent: Sendable, Equatable {
     public var name: String
     /// What happened, with the facts a notifier needs.
     public var kind: Kind
+    /// Values read from the body at acceptance for the actions that use them
+    /// (`$(hook.body.PATH)`), by path.
+    public var bodyValues: [String: String]
 
-    public init(name: String, kind: Kind) {
+    public init(name: String, kind: Kind, bodyValues: [String: String] = [:]) {
         self.name = name
         self.kind = kind
+        self.bodyValues = bodyValues
     }
 
     public enum Kind: Sendable, Equatable {

@@ -89,10 +89,23 @@ public struct ObjectTemplate: Sendable, Equatable {
         guard case .object = Self.value(of: node) else { throw TemplateError("the template must be a mapping (a Kubernetes object)") }
         root = Self.value(of: node)
         guard root["kind"]?.string != nil else { throw TemplateError("the template has no `kind`") }
+        var paths: Set<BodyPath> = []
         for name in Self.placeholders(in: root) where !Self.variables.contains(name) {
-            throw TemplateError("unknown placeholder $(hook.\(name)); known: " + Self.variables.map { "$(hook.\($0))" }.joined(separator: ", "))
+            if name.hasPrefix("body."), let path = BodyPath(String(name.dropFirst("body.".count))) {
+                paths.insert(path)
+                continue
+            }
+            throw TemplateError("unknown placeholder $(hook.\(name)); known: " + Self.variables.map { "$(hook.\($0))" }.joined(separator: ", ")
+                + ", and $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name)")
+        }
+        bodyPaths = paths
+        if let malformed = Self.malformed(in: root) {
+            throw TemplateError("malformed placeholder \(malformed): write $(hook.NAME), or $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name)")
         }
     }
+
+    /// The body paths its `$(hook.body.PATH)` placeholders read.
+    public private(set) var bodyPaths: Set<BodyPath> = []
 
     public var kind: String { root["kind"]?.string ?? "" }
     public var apiVersion: String? { root["apiVersion"]?.string }
@@ -126,7 +139,21 @@ public struct ObjectTemplate: Sendable, Equatable {
         }
     }
 
-    private nonisolated(unsafe) static let placeholder = /\$\(hook\.([A-Za-z]+)\)/
+    private nonisolated(unsafe) static let placeholder = /\$\(hook\.([A-Za-z]+(?:\.[A-Za-z0-9_-]+(?:\[[0-9]+\])*)*)\)/
+
+    /// A `$(hook.` that does not start a well-formed placeholder, which would otherwise stay in
+    /// the object as text.
+    private static func malformed(in value: Value) -> String? {
+        switch value {
+        case .string(let text):
+            let starts = text.ranges(of: "$(hook.").count
+            guard starts != text.matches(of: placeholder).count, let range = text.range(of: "$(hook.") else { return nil }
+            return String(text[range.lowerBound...].prefix(40))
+        case .array(let items): return items.lazy.compactMap(malformed).first
+        case .object(let pairs): return pairs.lazy.compactMap { malformed(in: $0.1) ?? malformed(in: .string($0.0)) }.first
+        default: return nil
+        }
+    }
 
     private static func placeholders(in value: Value) -> [String] {
         switch value {

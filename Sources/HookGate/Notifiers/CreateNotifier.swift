@@ -123,6 +123,8 @@ public struct CreateNotifier: Notifier {
             break
         }
         for name in ObjectTemplate.variables where values[name] == nil { values[name] = .string("") }
+        // A path the body does not have renders empty, as an unknown variable does.
+        for (path, value) in event.bodyValues { values["body." + path] = .string(value) }
         return values
     }
 
