@@ -86,34 +86,24 @@ enum ActionLoader {
             guard let list = object.sequence(key) else { ok = false; return nil }
             return list.compactMap { $0.string }.map(Glob.init)
         }
-        var events: Set<Rule.EventKind>?
-        if let node = object["events"] {
-            let names = node.scalar.map { [$0.string] } ?? (object.sequence("events")?.compactMap(\.string) ?? [])
-            events = []
+        /// A name or a list of names of `Value`'s cases; an unknown one is a problem naming the others.
+        func names<Value: RawRepresentable & CaseIterable & Hashable>(_ key: String, _ what: String, as _: Value.Type) -> Set<Value>? where Value.RawValue == String {
+            guard let node = object[key] else { return nil }
+            let names = node.scalar.map { [$0.string] } ?? (object.sequence(key)?.compactMap(\.string) ?? [])
+            var values: Set<Value> = []
             for name in names {
-                if let kind = Rule.EventKind(rawValue: name) {
-                    events?.insert(kind)
+                if let value = Value(rawValue: name) {
+                    values.insert(value)
                 } else {
-                    reader.problem("`\(object.qualified("events"))`: unknown event \"\(name)\"", at: node,
-                        fix: "events: " + Rule.EventKind.allCases.map(\.rawValue).joined(separator: ", "))
+                    reader.problem("`\(object.qualified(key))`: unknown \(what) \"\(name)\"", at: node,
+                        fix: "\(key): " + Value.allCases.map(\.rawValue).joined(separator: ", "))
                     ok = false
                 }
             }
+            return values
         }
-        var actions: Set<PullRequest.Action>?
-        if let node = object["actions"] {
-            let names = node.scalar.map { [$0.string] } ?? (object.sequence("actions")?.compactMap(\.string) ?? [])
-            actions = []
-            for name in names {
-                if let action = PullRequest.Action(rawValue: name) {
-                    actions?.insert(action)
-                } else {
-                    reader.problem("`\(object.qualified("actions"))`: unknown pull request action \"\(name)\"", at: node,
-                        fix: "actions: " + PullRequest.Action.allCases.map(\.rawValue).joined(separator: ", "))
-                    ok = false
-                }
-            }
-        }
+        let events = names("events", "event", as: Rule.EventKind.self)
+        let actions = names("actions", "pull request action", as: PullRequest.Action.self)
         let rule = Rule(events: events, branches: globs("branches"), tags: globs("tags"), repositories: globs("repositories"),
                         paths: globs("paths"), images: globs("images"), actions: actions, baseBranches: globs("baseBranches"),
                         fromForks: object.bool("fromForks"))

@@ -26,14 +26,8 @@ enum ReleasePayloads {
             var author: User?
         }
 
-        struct Repository: Decodable {
-            var full_name: String
-            var clone_url: String?
-            var ssh_url: String?
-        }
-
-        struct User: Decodable {
-            var login: String?
-        }
+        /// The same repository and user objects as in pull request deliveries.
+        typealias Repository = PullRequestPayloads.GitHubPayload.Repository
+        typealias User = PullRequestPayloads.GitHubPayload.User
     }
 }
