@@ -10,8 +10,12 @@ public final class RecordingServer: Sendable {
     public struct Recorded: Sendable {
         public var method: HTTPRequest.Method
         public var path: String
+        /// The query string, without `?`.
+        public var query: String?
         public var headers: HTTPFields
         public var body: String
+        /// The body's bytes exactly.
+        public var bytes: [UInt8]
     }
 
     /// What to answer.
@@ -45,8 +49,10 @@ public final class RecordingServer: Sendable {
     public static func start(port: Int = 0, reply: @escaping @Sendable (Recorded) -> Reply = { _ in Reply() }) async throws -> RecordingServer {
         let log = RequestLog()
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
-            let body = try await request.body.collect(upTo: 1 << 24)
-            let recorded = Recorded(method: request.method, path: request.uri.path, headers: request.headers, body: String(buffer: body))
+            let body = try await request.body.collect(upTo: 1 << 26)
+            let recorded = Recorded(
+                method: request.method, path: request.uri.path, query: request.uri.query, headers: request.headers, body: String(buffer: body),
+                bytes: Array(body.readableBytesView))
             let answer = reply(recorded)
             await log.append(recorded)
             if answer.delay > .zero { try await Task.sleep(for: answer.delay) }

@@ -23,8 +23,14 @@ public protocol ActionSpec: Sendable {
     /// Whether its notifier calls the Kubernetes API.
     var needsKubernetes: Bool { get }
 
-    /// Whether it can act on `event` (a notifiable event); events it cannot are never handed to it.
+    /// Whether it can act on `event` (a notifiable event, or any event when ``actsOnEveryEvent``);
+    /// events it cannot are never handed to it.
     func accepts(_ event: HookEvent) -> Bool
+
+    /// Whether it acts on every verified request, pings and events hookgate does not parse
+    /// included (`forward`): its rule is matched against all of the request's events, and an
+    /// empty rule takes them all.
+    var actsOnEveryEvent: Bool { get }
 
     /// The body paths it reads (`$(hook.body.PATH)`): read at acceptance and queued with the events.
     var bodyPaths: Set<BodyPath> { get }
@@ -33,8 +39,9 @@ public protocol ActionSpec: Sendable {
     /// target, and found again by it after a restart. Derived from the action's id.
     func target(endpoint: String, id: String) -> String
 
-    /// The notifier that delivers this action's work under `target`.
-    func makeNotifier(target: String, resources: ActionResources) throws(ConfigError) -> any Notifier
+    /// The notifiers that deliver this action's work: one with `target` as its own, or (for an
+    /// action that fans out) one per destination, each with a target that starts with `target`.
+    func makeNotifiers(target: String, resources: ActionResources) throws(ConfigError) -> [any Notifier]
 }
 
 extension ActionSpec {
@@ -43,6 +50,8 @@ extension ActionSpec {
     public var bodyPaths: Set<BodyPath> { [] }
 
     public func accepts(_ event: HookEvent) -> Bool { event.isNotifiable }
+
+    public var actsOnEveryEvent: Bool { false }
 
     public func target(endpoint: String, id: String) -> String { "\(kind) \(endpoint)/\(id)" }
 }
@@ -54,6 +63,8 @@ public struct ActionResources: Sendable {
     public var kube: KubeClient?
     public var notifyTimeout: TimeAmount
     public var logNotifier: LogNotifier
+    /// The endpoint the action belongs to.
+    public var endpoint: Endpoint
     /// For problems: the config file and the endpoint's line.
     var file: String
     var line: Int?
@@ -78,7 +89,7 @@ struct ActionKind: Sendable {
     var read: @Sendable (ActionInput) -> (any ActionSpec)?
 
     /// Every action a config can name. Adding an action: one file, one line here.
-    static let all: [ActionKind] = [FluxAPIAction.kind, LogAction.kind, ReconcileAction.kind, CreateAction.kind]
+    static let all: [ActionKind] = [FluxAPIAction.kind, LogAction.kind, ReconcileAction.kind, CreateAction.kind, ForwardAction.kind]
 
     static var allNames: [String] { all.flatMap(\.names) }
 
@@ -99,6 +110,8 @@ struct ActionInput {
     var path: String
     /// The config's `api` (flux-recv's Flux API URL).
     var api: String
+    /// The config's `backends:` groups, by name (the `forward` action's `group`).
+    var groups: [String: [Backend]]
     /// The config file's folder, that relative paths start from.
     var folder: String
     var reader: YAMLReader

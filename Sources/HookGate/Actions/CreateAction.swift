@@ -22,9 +22,9 @@ public struct CreateAction: ActionSpec {
         "create \(resource.kind)\(namespace.map { " in " + $0 } ?? "")"
     }
 
-    public func makeNotifier(target: String, resources: ActionResources) throws(ConfigError) -> any Notifier {
+    public func makeNotifiers(target: String, resources: ActionResources) throws(ConfigError) -> [any Notifier] {
         let kube = try resources.kubernetes()
-        return CreateNotifier(target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, client: kube)
+        return [CreateNotifier(target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, client: kube)]
     }
 
     static let kind = ActionKind(names: ["create", "tekton"]) { input in

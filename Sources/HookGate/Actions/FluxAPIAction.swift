@@ -21,8 +21,8 @@ public struct FluxAPIAction: ActionSpec {
         "flux-api " + CredentialedURL(url + "/v11/notify").redacted
     }
 
-    public func makeNotifier(target: String, resources: ActionResources) -> any Notifier {
-        FluxAPINotifier(baseURL: url, client: resources.client, timeout: resources.notifyTimeout)
+    public func makeNotifiers(target: String, resources: ActionResources) -> [any Notifier] {
+        [FluxAPINotifier(baseURL: url, client: resources.client, timeout: resources.notifyTimeout)]
     }
 
     static let kind = ActionKind(names: ["fluxAPI"]) { input in

@@ -9,8 +9,8 @@ public struct LogAction: ActionSpec {
     /// One queue for every endpoint's `log`.
     public func target(endpoint: String, id: String) -> String { "log" }
 
-    public func makeNotifier(target: String, resources: ActionResources) -> any Notifier {
-        resources.logNotifier
+    public func makeNotifiers(target: String, resources: ActionResources) -> [any Notifier] {
+        [resources.logNotifier]
     }
 
     static let kind = ActionKind(names: ["log"]) { input in

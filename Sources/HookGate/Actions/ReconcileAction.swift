@@ -29,14 +29,14 @@ public struct ReconcileAction: ActionSpec {
         "reconcile \(objects.map { "\($0.resource.kind) \($0.name ?? "*")" }.joined(separator: ", "))"
     }
 
-    public func makeNotifier(target: String, resources: ActionResources) throws(ConfigError) -> any Notifier {
+    public func makeNotifiers(target: String, resources: ActionResources) throws(ConfigError) -> [any Notifier] {
         let kube = try resources.kubernetes()
-        return ReconcileNotifier(
+        return [ReconcileNotifier(
             target: target,
             objects: objects.map {
                 ReconcileNotifier.Target(resource: $0.resource, namespace: $0.namespace ?? kube.connection.namespace, name: $0.name, matchLabels: $0.matchLabels)
             },
-            client: kube)
+            client: kube)]
     }
 
     static let kind = ActionKind(names: ["reconcile"]) { input in

@@ -5,7 +5,7 @@ import Yams
 /// action's options), an optional `when:` rule and an optional `id:`. Each action's options are
 /// read by its plug-in (``ActionKind``).
 enum ActionLoader {
-    static func readNotify(_ item: YAMLObject, api: String, folder: String) -> [Action]? {
+    static func readNotify(_ item: YAMLObject, api: String, groups: [String: [Backend]], folder: String) -> [Action]? {
         let reader = item.reader
         guard let nodes = item.sequence("notify") else { return [Action(FluxAPIAction(url: api))] }
         var actions: [Action] = []
@@ -15,9 +15,9 @@ enum ActionLoader {
             let path = item.qualified("notify") + "[\(index)]"
             let action: Action?
             if let name = node.scalar?.string {
-                action = readSpec(name, options: nil, node: node, path: path, api: api, folder: folder, reader: reader).map { Action($0) }
+                action = readSpec(name, options: nil, node: node, path: path, api: api, groups: groups, folder: folder, reader: reader).map { Action($0) }
             } else if let entry = reader.object(node, path: path) {
-                action = readEntry(entry, node: node, path: path, api: api, folder: folder)
+                action = readEntry(entry, node: node, path: path, api: api, groups: groups, folder: folder)
             } else {
                 action = nil
             }
@@ -41,7 +41,7 @@ enum ActionLoader {
     }
 
     /// A mapping entry: one action's name with its options, and optionally `when` and `id`.
-    private static func readEntry(_ entry: YAMLObject, node: Node, path: String, api: String, folder: String) -> Action? {
+    private static func readEntry(_ entry: YAMLObject, node: Node, path: String, api: String, groups: [String: [Backend]], folder: String) -> Action? {
         let reader = entry.reader
         let names = entry.mapping.keys.compactMap(\.string).filter { $0 != "when" && $0 != "id" }
         guard names.count == 1, let name = names.first else {
@@ -59,12 +59,12 @@ enum ActionLoader {
             }
             id = given
         }
-        guard let spec = readSpec(name, options: options, node: node, path: path, api: api, folder: folder, reader: reader), let rule else { return nil }
+        guard let spec = readSpec(name, options: options, node: node, path: path, api: api, groups: groups, folder: folder, reader: reader), let rule else { return nil }
         return Action(spec, rule: rule, id: id)
     }
 
     private static func readSpec(
-        _ name: String, options: YAMLObject?, node: Node, path: String, api: String, folder: String, reader: YAMLReader
+        _ name: String, options: YAMLObject?, node: Node, path: String, api: String, groups: [String: [Backend]], folder: String, reader: YAMLReader
     ) -> (any ActionSpec)? {
         guard let kind = ActionKind.named(name) else {
             let guess = Spelling.closest(to: name, in: ActionKind.allNames)
@@ -72,7 +72,7 @@ enum ActionLoader {
                 fix: guess.map { "did you mean `\($0)`?" } ?? "actions: " + ActionKind.allNames.joined(separator: ", "))
             return nil
         }
-        return kind.read(ActionInput(name: name, options: options, node: node, path: path, api: api, folder: folder, reader: reader))
+        return kind.read(ActionInput(name: name, options: options, node: node, path: path, api: api, groups: groups, folder: folder, reader: reader))
     }
 
     private static func readRule(_ object: YAMLObject?) -> Rule? {

@@ -55,11 +55,13 @@ public enum ConfigLoader {
         var limits = Limits()
         var delivery = DeliverySettings()
         var trustedProxies: [AddressRange] = []
+        var groups: [String: [Backend]] = [:]
         switch format {
         case .fluxRecv:
             object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
         case .hookgate:
-            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies"])
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies", "backends"])
+            groups = readBackendGroups(object, folder: folder)
             trustedProxies = AdmissionLoader.readTrustedProxies(object)
             if let deliveryObject = reader.object(object["delivery"], path: "delivery") {
                 delivery = readDelivery(deliveryObject)
@@ -78,7 +80,7 @@ public enum ConfigLoader {
         for (index, node) in endpointNodes.enumerated() {
             let path = "endpoints[\(index)]"
             guard let item = reader.object(node, path: path) else { continue }
-            guard let endpoint = readEndpoint(item, format: format, api: api, folder: folder, reader: reader, warnings: &warnings) else { continue }
+            guard let endpoint = readEndpoint(item, format: format, api: api, groups: groups, folder: folder, reader: reader, warnings: &warnings) else { continue }
             if let firstLine = seen[endpoint.urlSegment] {
                 let why = endpoint.id != nil ? "same `id`" : "same key file content\(endpoint.registryHost == nil ? "" : " and registryHost")"
                 reader.problem(
@@ -100,6 +102,23 @@ public enum ConfigLoader {
             files: [file] + reader.files)
         config.clientAddresses = ClientAddressPolicy(trustedProxies: trustedProxies)
         return config
+    }
+
+    /// `backends:`: named lists of forward backends, each a URL or `{url, timeout, required, resign}`.
+    private static func readBackendGroups(_ object: YAMLObject, folder: String) -> [String: [Backend]] {
+        guard let groups = object.reader.object(object["backends"], path: "backends") else { return [:] }
+        var read: [String: [Backend]] = [:]
+        for (key, node) in groups.mapping {
+            guard let name = key.string, name.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9._-]{0,62}/) != nil else {
+                object.reader.problem("`backends` group names must be letters, digits, `.`, `_` and `-`, starting with a letter or digit", at: key)
+                continue
+            }
+            guard let nodes = groups.sequence(name) else { continue }
+            if let backends = Backend.readList(nodes, at: node, path: "backends.\(name)", folder: folder, reader: object.reader) {
+                read[name] = backends
+            }
+        }
+        return read
     }
 
     private static func readVersion(_ object: YAMLObject) -> Config.Format? {
@@ -129,7 +148,7 @@ public enum ConfigLoader {
     }
 
     private static func readEndpoint(
-        _ item: YAMLObject, format: Config.Format, api: String, folder: String, reader: YAMLReader, warnings: inout [ConfigProblem]
+        _ item: YAMLObject, format: Config.Format, api: String, groups: [String: [Backend]], folder: String, reader: YAMLReader, warnings: inout [ConfigProblem]
     ) -> Endpoint? {
         let own = format == .hookgate
         item.rejectUnknownKeys(
@@ -162,7 +181,7 @@ public enum ConfigLoader {
             if files.count == configured.count { key = EndpointKey(files: files) }
         }
         let registryHost = item.string("registryHost")
-        let notify = own ? ActionLoader.readNotify(item, api: api, folder: folder) : [Action(FluxAPIAction(url: api), rule: .fluxRecv)]
+        let notify = own ? ActionLoader.readNotify(item, api: api, groups: groups, folder: folder) : [Action(FluxAPIAction(url: api), rule: .fluxRecv)]
         let name = own ? item.string("name") : nil
         let id = own ? readID(item) : nil
         // An `id` that cannot be used fails the endpoint: without it the URL would be the key's, and
@@ -248,7 +267,7 @@ public enum ConfigLoader {
     /// The shortest key hookgate accepts without a warning: 128 bits, as `hookgate keygen` writes more.
     static let shortKeyLength = 16
 
-    private static func readKey(
+    static func readKey(
         _ path: String, configured: String, at node: Node?, reader: YAMLReader, warnings: inout [ConfigProblem]
     ) -> [UInt8]? {
         reader.files.append(path)

@@ -13,6 +13,14 @@ public enum DurationText {
         return milliseconds(seconds * 1000)
     }
 
+    /// `250ms`, `15s`, `1.5s`, as a config would write it.
+    public static func describe(_ duration: Duration) -> String {
+        let milliseconds = Int64((duration.seconds * 1000).rounded())
+        if milliseconds < 1000 { return "\(milliseconds)ms" }
+        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        return "\(Double(milliseconds) / 1000)s"
+    }
+
     /// Nil when `value` is infinite or does not fit in 64-bit milliseconds (`1e300s`, `inf`).
     private static func milliseconds(_ value: Double) -> Duration? {
         let rounded = value.rounded()

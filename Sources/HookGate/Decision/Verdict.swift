@@ -38,7 +38,8 @@ public enum Verdict: Sendable {
     }
 
     public struct Work: Sendable {
-        /// Every notifiable event of the request.
+        /// Every notifiable event of the request (every event, when only an action that acts on
+        /// every event chose some).
         public var events: [HookEvent]
         public var choices: [Choice]
         /// The sender's id for the delivery, when it gave one (verified where the source can).
@@ -70,15 +71,16 @@ public enum Verdict: Sendable {
                                      reason: "the request carries \(events.count) events, more than limits.maxEventsPerDelivery (\(maxEvents))"),
                 outcome: .tooManyEvents, stage: .limits))
         }
-        if events.contains(where: { $0.kind == .ping }) { return .pong(events: events) }
-        let notifiable = events.filter(\.isNotifiable)
-        guard !notifiable.isEmpty else { return .ignored(events: events) }
+        let ping = events.contains { $0.kind == .ping }
+        let notifiable = ping ? [] : events.filter(\.isNotifiable)
 
         var choices: [Choice] = []
         var refusing: [String] = []
         var refused: Set<String> = []
         for (index, action) in endpoint.notify.enumerated() {
-            let chosen = notifiable.filter(action.rule.matches)
+            // Actions that pass every request on (`forward`) see all of it; an empty rule takes all.
+            let every = action.spec.actsOnEveryEvent
+            let chosen = every ? (action.rule == .any ? events : events.filter(action.rule.matches)) : notifiable.filter(action.rule.matches)
             let accepted = chosen.filter(action.spec.accepts)
             if !accepted.isEmpty {
                 choices.append(Choice(action: index, events: accepted))
@@ -88,6 +90,8 @@ public enum Verdict: Sendable {
             }
         }
         guard !choices.isEmpty else {
+            if ping { return .pong(events: events) }
+            guard !notifiable.isEmpty else { return .ignored(events: events) }
             guard !refusing.isEmpty else { return .unmatched(events: events) }
             let kinds = refused.sorted().joined(separator: ", ")
             return .unsupported(events: events, note: "\(refusing.joined(separator: ", ")) cannot act on a \(kinds) event; nothing to notify")
@@ -103,7 +107,7 @@ public enum Verdict: Sendable {
         }
         let senderID = DeliveryIdentity.senderID(provider.acceptedDeliveryID(of: request))
         return .work(Work(
-            events: notifiable, choices: choices, senderID: senderID, deliveryID: senderID ?? DeliveryIdentity.fresh(),
+            events: notifiable.isEmpty ? events : notifiable, choices: choices, senderID: senderID, deliveryID: senderID ?? DeliveryIdentity.fresh(),
             dedupeKeys: Deliveries.dedupeKeys(endpoint: endpoint.name, senderID: senderID, body: request.body, bodySigned: provider.signsBody(request))))
     }
 

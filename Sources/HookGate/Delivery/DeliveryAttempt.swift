@@ -7,10 +7,10 @@ enum DeliveryAttempt {
         let start = clock.now
         do throws(NotifyFailure) {
             try await notifier.notify(events, context: context)
-            metrics.notification(notifier: notifier.kind, outcome: "ok", duration: clock.now - start)
+            metrics.notification(notifier: notifier.kind, backend: notifier.backendLabel, outcome: "ok", duration: clock.now - start)
             return nil
         } catch {
-            metrics.notification(notifier: notifier.kind, outcome: error.kind.rawValue, duration: clock.now - start)
+            metrics.notification(notifier: notifier.kind, backend: notifier.backendLabel, outcome: error.kind.rawValue, duration: clock.now - start)
             return error
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// The durable queue in SQLite: the only code that touches the database.
@@ -86,6 +87,9 @@ public final class DeliveryStore: Sendable {
                 "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, target, next_attempt_at, id)",
                 "CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)",
+                // Requests the `forward` action passes on, each stored once for all its deliveries.
+                "CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY AUTOINCREMENT, head TEXT NOT NULL, body BLOB NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS paused (target TEXT PRIMARY KEY, failures INTEGER NOT NULL, since REAL NOT NULL, probe_at REAL NOT NULL)",
             ] {
                 try database.query(statement)
             }
@@ -94,6 +98,10 @@ public final class DeliveryStore: Sendable {
             if !columns.contains("merge_key") {
                 try database.query("ALTER TABLE deliveries ADD COLUMN merge_key TEXT")
             }
+            if !columns.contains("request_id") {
+                try database.query("ALTER TABLE deliveries ADD COLUMN request_id INTEGER")
+            }
+            try database.query("CREATE INDEX IF NOT EXISTS deliveries_request ON deliveries (request_id) WHERE request_id IS NOT NULL")
             // Not a partial index (`WHERE merge_key IS NOT NULL`): proving that a query with
             // `merge_key = ?` may use one makes SQLite re-prepare the statement at every new binding.
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
@@ -137,6 +145,7 @@ public final class DeliveryStore: Sendable {
         return try await write { database in
             guard try Self.claim(dedupeKeys, window: window, now: now, in: database) else { return nil }
             let time = SQLValue.real(now.timeIntervalSince1970)
+            let request = try deliveries.first { $0.request != nil }?.request.map { try Self.store($0, in: database) }
             var enqueued: [Enqueued] = []
             for (delivery, row) in zip(deliveries, rows) {
                 if let mergeKey = delivery.mergeKey {
@@ -151,9 +160,9 @@ public final class DeliveryStore: Sendable {
                 }
                 let inserted = try database.query(
                     """
-                    INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key)
-                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?) RETURNING id
-                    """, row + [time, time, time, SQLValue(delivery.mergeKey)])
+                    INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, merge_key, request_id)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?) RETURNING id
+                    """, row + [time, time, time, SQLValue(delivery.mergeKey), delivery.request == nil ? .null : (request.map { .integer($0) } ?? .null)])
                 guard let id = inserted.first?["id"].integer else { throw StoreError("the queue gave no id for a new row") }
                 enqueued.append(Enqueued(id: id, merged: false))
             }
@@ -184,12 +193,14 @@ public final class DeliveryStore: Sendable {
         database.writeLater({ database in
             _ = try Self.claim(claimed, window: window, now: now, in: database)
             let time = SQLValue.real(now.timeIntervalSince1970)
+            // A dead letter keeps what it would pass on, for `hookgate deliveries retry`.
+            let request = try error == nil ? nil : delivery.request.map { try Self.store($0, in: database) }
             try database.query(
                 """
-                INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
+                INSERT INTO deliveries (endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error, request_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
                 """,
-                row + [.text(error == nil ? "delivered" : "failed"), time, time, time, SQLValue(error)])
+                row + [.text(error == nil ? "delivered" : "failed"), time, time, time, SQLValue(error), request.map { .integer($0) } ?? .null])
         }, settled: { [self] error in
             unrecorded.withLock { keys in
                 for key in claimed {
@@ -206,10 +217,44 @@ public final class DeliveryStore: Sendable {
         guard !ids.isEmpty else { return }
         let marks = ids.map { _ in "?" }.joined(separator: ", ")
         try await write { database in
-            try database.query(
-                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, updated_at = ? WHERE id IN (\(marks))",
-                [.real(now.timeIntervalSince1970)] + ids.map { .integer($0) })
+            let requests = try database.query(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, updated_at = ? WHERE id IN (\(marks)) RETURNING request_id",
+                [.real(now.timeIntervalSince1970)] + ids.map { .integer($0) }
+            ).compactMap { $0["request_id"].integer }
+            // A request delivered to every backend is not kept: it may be 25 MiB.
+            for request in Set(requests) {
+                try database.query(
+                    "DELETE FROM requests WHERE id = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE request_id = ? AND state != 'delivered')",
+                    [.integer(request), .integer(request)])
+            }
         }
+    }
+
+    /// Stores a request for the deliveries that pass it on; returns its id.
+    private static func store(_ request: ForwardedRequest, in database: SQLiteDatabase) throws -> Int {
+        let inserted = try database.query(
+            "INSERT INTO requests (head, body) VALUES (?, ?) RETURNING id", [.text(request.storedHead), .blob(Array(request.body.readableBytesView))])
+        guard let id = inserted.first?["id"].integer else { throw StoreError("the queue gave no id for a stored request") }
+        return id
+    }
+
+    /// Records that `target` is paused (`state` set) or answers again (nil), for `hookgate deliveries`.
+    /// Written with the next commit, not waited for.
+    public func recordPaused(_ target: String, _ state: PausedTarget?) {
+        database.writeLater({ database in
+            if let state {
+                try database.query(
+                    "INSERT OR REPLACE INTO paused (target, failures, since, probe_at) VALUES (?, ?, ?, ?)",
+                    [.text(target), .integer(state.failures), .real(state.since.timeIntervalSince1970), .real(state.nextProbe.timeIntervalSince1970)])
+            } else {
+                try database.query("DELETE FROM paused WHERE target = ?", [.text(target)])
+            }
+        }, settled: { _ in })
+    }
+
+    /// Forgets every recorded pause (a new process starts with every target closed).
+    public func clearPaused() async throws(StoreError) {
+        try await write { database in try database.query("DELETE FROM paused") }
     }
 
     /// Makes a queued delivery a dead letter.
@@ -267,6 +312,7 @@ public final class DeliveryStore: Sendable {
         try await write { database in
             let rows = try database.query(
                 "DELETE FROM deliveries WHERE state = 'delivered'\(failed ? " OR state = 'failed'" : "") RETURNING id")
+            try database.query("DELETE FROM requests WHERE id NOT IN (SELECT request_id FROM deliveries WHERE request_id IS NOT NULL)")
             try database.query("DELETE FROM seen WHERE seen_at < ?", [.real(seenBefore.timeIntervalSince1970)])
             return rows.count
         }
@@ -336,6 +382,25 @@ public final class DeliveryStore: Sendable {
         }
     }
 
+    /// The stored request `id`; nil when it is gone.
+    public func request(_ id: Int) async throws(StoreError) -> ForwardedRequest? {
+        try await read(on: reader) { database in
+            guard let row = try database.query("SELECT head, body FROM requests WHERE id = ?", [.integer(id)]).first else { return nil }
+            return try ForwardedRequest(storedHead: row["head"].text ?? "{}", body: row["body"].blob ?? [])
+        }
+    }
+
+    /// The targets paused by their circuit breakers.
+    public func pausedTargets() async throws(StoreError) -> [PausedTarget] {
+        try await read(on: reader) { database in
+            try database.query("SELECT target, failures, since, probe_at FROM paused ORDER BY target").map { row in
+                PausedTarget(
+                    target: row["target"].text ?? "", failures: row["failures"].integer ?? 0,
+                    since: Date(timeIntervalSince1970: row["since"].real ?? 0), nextProbe: Date(timeIntervalSince1970: row["probe_at"].real ?? 0))
+            }
+        }
+    }
+
     /// Pending deliveries per target.
     public func pendingSummary() async throws(StoreError) -> [TargetSummary] {
         try await read(on: reader) { database in
@@ -373,7 +438,7 @@ public final class DeliveryStore: Sendable {
 
     private static func select(_ clause: String, _ binds: [SQLValue], in database: SQLiteDatabase) throws -> [StoredDelivery] {
         try database.query(
-            "SELECT id, endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error FROM deliveries " + clause,
+            "SELECT id, endpoint, source, delivery_id, target, notifier, events, state, attempts, created_at, next_attempt_at, updated_at, last_error, request_id FROM deliveries " + clause,
             binds
         ).map(decode)
     }
@@ -393,7 +458,8 @@ public final class DeliveryStore: Sendable {
             createdAt: Date(timeIntervalSince1970: row["created_at"].real ?? 0),
             nextAttemptAt: Date(timeIntervalSince1970: row["next_attempt_at"].real ?? 0),
             updatedAt: Date(timeIntervalSince1970: row["updated_at"].real ?? 0),
-            lastError: row["last_error"].text)
+            lastError: row["last_error"].text,
+            requestID: row["request_id"].integer)
     }
 
     /// The columns every new row shares: endpoint, source, delivery id, target, notifier, events.

@@ -16,6 +16,8 @@ public final class DeliveryWorker: Service, Sendable {
     private let currentSettings: @Sendable () -> DeliverySettings
     private let metrics: HookMetrics
     private let logger: Logger
+    /// Shared with ``Deliveries``, so a paused backend waits for sync deliveries too.
+    public let breakers: CircuitBreakers
     private let stopped = Atomic<Bool>(false)
     private let supervisor = Wakeup()
     private let lanes = Mutex<[String: Wakeup]>([:])
@@ -29,6 +31,18 @@ public final class DeliveryWorker: Service, Sendable {
     public init(
         store: DeliveryStore, notifiers: NotifierRegistry, settings: @escaping @Sendable () -> DeliverySettings, metrics: HookMetrics, logger: Logger
     ) {
+        // A paused target shows in the metrics and, through the queue, in `hookgate deliveries`.
+        self.breakers = CircuitBreakers { target, paused, state in
+            metrics.gauge(ForwardMetrics.paused, [("target", target)]).record(paused ? 1 : 0)
+            store.recordPaused(target, paused ? PausedTarget(
+                target: target, failures: state.failures, since: state.pausedSince ?? Date(), nextProbe: state.probeAt ?? Date()) : nil)
+            if paused {
+                logger.warning("paused a target that keeps failing; probing it once per interval", metadata: [
+                    "queue.target": "\(target)", "queue.failures": "\(state.failures)"])
+            } else {
+                logger.info("a paused target answers again", metadata: ["queue.target": "\(target)"])
+            }
+        }
         self.store = store
         self.metrics = metrics
         self.notifiers = notifiers
@@ -51,10 +65,13 @@ public final class DeliveryWorker: Service, Sendable {
     }
 
     public func run() async throws {
+        // Pauses recorded by an earlier process no longer hold: this one starts with every target open.
+        try? await store.clearPaused()
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.deliverUntilStopped() }
             group.addTask {
-                guard (try? await gracefulShutdown()) != nil else { return }
+                // Cancelled rather than shut down (a test's server torn down): stop at once.
+                guard (try? await gracefulShutdown()) != nil else { return self.stop() }
                 self.stop()
                 // Cancelled when the deliveries finished first: nothing was left in flight.
                 guard (try? await Task.sleep(for: self.settings.drainTimeout)) != nil else { return }
@@ -80,7 +97,7 @@ public final class DeliveryWorker: Service, Sendable {
             var known: Set<String> = []
             var lastPrune = Date.distantPast
             var followed: Int?
-            while !isStopped {
+            while !isStopped && !Task.isCancelled {
                 let registry = notifiers.snapshot
                 if registry.generation != followed {
                     do {
@@ -117,8 +134,11 @@ public final class DeliveryWorker: Service, Sendable {
         lanesLogger[metadataKey: "queue.target"] = "\(target)"
         while !isStopped && !Task.isCancelled {
             let rows: [StoredDelivery]
+            let pausing = notifiers.notifier(for: target)?.pausing
+            // A paused target gets one row at a time, when its probe is due.
+            let paused = pausing != nil && breakers.isPaused(target)
             do {
-                rows = try await store.due(target: target, limit: max(Self.batchSize, settings.concurrencyPerTarget))
+                rows = try await store.due(target: target, limit: paused ? 1 : max(Self.batchSize, settings.concurrencyPerTarget))
             } catch {
                 lanesLogger.error("cannot read the delivery queue", metadata: ["queue.error": "\(error)"])
                 await sleepUnlessStopped(Self.pollInterval)
@@ -126,6 +146,10 @@ public final class DeliveryWorker: Service, Sendable {
             }
             if rows.isEmpty {
                 await wakeup.wait(timeout: Self.pollInterval)
+                continue
+            }
+            if let pausing, let probeAt = breakers.hold(target, pausing: pausing) {
+                await sleepUnlessStopped(.milliseconds(Int64(max(0, min(probeAt.timeIntervalSinceNow, Self.pollInterval.seconds)) * 1000)))
                 continue
             }
             let holdUntil = await deliver(rows, to: target, logger: lanesLogger)
@@ -165,6 +189,11 @@ public final class DeliveryWorker: Service, Sendable {
             return outcomes
         }
         if Task.isCancelled { return nil }
+        if let pausing = notifier.pausing {
+            for (_, failure) in outcomes.sorted(by: { $0.0.id < $1.0.id }) {
+                breakers.record(target, up: !CircuitBreakers.isDown(failure), pausing: pausing)
+            }
+        }
         var holdUntil: Date?
         let policy = RetryPolicy(settings: settings)
         let delivered = outcomes.filter { $0.1 == nil }.map(\.0.id)
@@ -209,7 +238,14 @@ public final class DeliveryWorker: Service, Sendable {
         // Rows queued before every delivery had an id get a stable one from the row.
         let deliveryID = row.deliveryID ?? "queue-\(row.id)"
         rowLogger[metadataKey: "hook.delivery"] = "\(deliveryID)"
-        let context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
+        var context = NotifyContext(endpoint: row.endpoint, source: Source(rawValue: row.source) ?? .gitHub, deliveryID: deliveryID, logger: rowLogger)
+        if let requestID = row.requestID {
+            do {
+                context.request = try await store.request(requestID)
+            } catch {
+                return NotifyFailure(.unreachable, "cannot read the request to pass on from the queue: \(error)")
+            }
+        }
         return await DeliveryAttempt.run(notifier, events: row.events, context: context, metrics: metrics)
     }
 

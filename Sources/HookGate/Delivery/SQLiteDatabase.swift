@@ -76,6 +76,8 @@ final class SQLiteDatabase {
         case .integer(let number): sqlite_nio_sqlite3_bind_int64(statement, index, Int64(number))
         case .real(let number): sqlite_nio_sqlite3_bind_double(statement, index, number)
         case .text(let text): sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+        case .blob(let bytes) where bytes.isEmpty: sqlite_nio_sqlite3_bind_zeroblob(statement, index, 0)
+        case .blob(let bytes): bytes.withUnsafeBytes { sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), transient) }
         }
     }
 
@@ -87,6 +89,10 @@ final class SQLiteDatabase {
             return .real(sqlite_nio_sqlite3_column_double(statement, index))
         case SQLITE_NULL:
             return .null
+        case SQLITE_BLOB:
+            let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
+            guard count > 0, let bytes = sqlite_nio_sqlite3_column_blob(statement, index) else { return .blob([]) }
+            return .blob(Array(UnsafeRawBufferPointer(start: bytes, count: count)))
         default:
             guard let text = sqlite_nio_sqlite3_column_text(statement, index) else { return .null }
             let count = Int(sqlite_nio_sqlite3_column_bytes(statement, index))
@@ -112,6 +118,7 @@ enum SQLValue: Sendable, Equatable {
     case integer(Int)
     case real(Double)
     case text(String)
+    case blob([UInt8])
 
     init(_ text: String?) {
         self = text.map(SQLValue.text) ?? .null
@@ -135,6 +142,11 @@ enum SQLValue: Sendable, Equatable {
 
     var text: String? {
         if case .text(let text) = self { return text }
+        return nil
+    }
+
+    var blob: [UInt8]? {
+        if case .blob(let bytes) = self { return bytes }
         return nil
     }
 }

@@ -12,8 +12,15 @@ public struct NewDelivery: Sendable {
     public var events: [HookEvent]
     /// The notifier's ``Notifier/mergeKey(for:)``: nil for a notification that is never merged.
     public var mergeKey: String?
+    /// The request itself, for a notifier that passes it on (``Notifier/needsRequest``). The
+    /// deliveries of one request share it: the queue stores it once.
+    public var request: ForwardedRequest?
 
-    public init(endpoint: String, source: String, deliveryID: String?, target: String, notifier: String, events: [HookEvent], mergeKey: String? = nil) {
+    public init(
+        endpoint: String, source: String, deliveryID: String?, target: String, notifier: String, events: [HookEvent], mergeKey: String? = nil,
+        request: ForwardedRequest? = nil
+    ) {
+        self.request = request
         self.endpoint = endpoint
         self.source = source
         self.deliveryID = deliveryID
@@ -61,6 +68,16 @@ public struct StoredDelivery: Sendable, Equatable {
     public var nextAttemptAt: Date
     public var updatedAt: Date
     public var lastError: String?
+    /// The stored request it passes on (``DeliveryStore/request(_:)``), if it does.
+    public var requestID: Int?
+}
+
+/// A target paused by its circuit breaker, as the queue records it for `hookgate deliveries`.
+public struct PausedTarget: Sendable, Equatable {
+    public var target: String
+    public var failures: Int
+    public var since: Date
+    public var nextProbe: Date
 }
 
 /// Pending notifications of one target, for metrics and for waking its lane.

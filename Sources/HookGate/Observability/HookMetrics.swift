@@ -21,10 +21,14 @@ public struct HookMetrics: Sendable {
         counter(Self.requests, [("endpoint", endpoint), ("source", source.rawValue), ("outcome", outcome.rawValue)]).increment()
     }
 
-    func notification(notifier: String, outcome: String, duration: Duration) {
+    func notification(notifier: String, backend: String? = nil, outcome: String, duration: Duration) {
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         counter(Self.notifications, [("notifier", notifier), ("outcome", outcome)]).increment()
-        Timer(label: Self.notifyDuration, dimensions: [("notifier", notifier)], factory: factory).recordNanoseconds(
-            duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        Timer(label: Self.notifyDuration, dimensions: [("notifier", notifier)], factory: factory).recordNanoseconds(nanoseconds)
+        if let backend {
+            counter(ForwardMetrics.requests, [("backend", backend), ("outcome", outcome)]).increment()
+            Timer(label: ForwardMetrics.duration, dimensions: [("backend", backend)], factory: factory).recordNanoseconds(nanoseconds)
+        }
     }
 
     func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
@@ -48,6 +52,16 @@ public enum QueueMetrics {
     public static let deadLetters = "hookgate_dead_letters_total"
     /// Refresh notifications merged into an identical pending one, by `target`.
     public static let merged = "hookgate_notifications_merged_total"
+}
+
+/// The `forward` action's metric names; `backend` is the backend's `host:port`.
+public enum ForwardMetrics {
+    /// Requests forwarded, by `backend` and `outcome` (`ok`, `rejected`, `unreachable`, `timeout`).
+    public static let requests = "hookgate_forward_requests_total"
+    /// Time one forward took, by `backend`.
+    public static let duration = "hookgate_forward_duration_seconds"
+    /// 1 while a backend's target is paused by its circuit breaker, by `target`.
+    public static let paused = "hookgate_forward_paused"
 }
 
 /// The reload metric names.

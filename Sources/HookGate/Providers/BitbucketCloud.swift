@@ -102,6 +102,7 @@ extension BitbucketCloud {
         readSettings: { input in BitbucketCloudSettings(requireSignature: input.item.bool("requireSignature") ?? false) },
         verifiesSender: { $0.settings(BitbucketCloudSettings.self)?.requireSignature ?? false },
         fuzzVariants: [BitbucketCloudSettings(requireSignature: true)],
+        signer: BitbucketServer.signer,
         sample: BitbucketCloud.sample(_:for:),
         makeProvider: { endpoint, _ in
             BitbucketCloud(key: endpoint.key, requireSignature: endpoint.settings(BitbucketCloudSettings.self)?.requireSignature ?? false)

@@ -88,7 +88,15 @@ extension Source {
 }
 
 extension BitbucketServer {
+    /// `X-Hub-Signature: sha256=<hex>` over the body, with the algorithm the request's named (Bitbucket
+    /// Cloud signs the same way).
+    static let signer = RequestSigner { request, key, _ in
+        let body = request.bodyData
+        let algorithm = RequestSigner.algorithm(of: request.header("X-Hub-Signature"), fallback: .sha256)
+        request.setHeader("X-Hub-Signature", RequestSigner.prefixed(algorithm, key: key, body))
+    }
+
     static let kind = SourceKind(
-        .bitbucketServer, verifiesSender: { _ in true }, sample: BitbucketServer.sample(_:for:),
+        .bitbucketServer, verifiesSender: { _ in true }, signer: BitbucketServer.signer, sample: BitbucketServer.sample(_:for:),
         makeProvider: { endpoint, _ in BitbucketServer(key: endpoint.key) })
 }

@@ -93,6 +93,15 @@ extension GenericHMAC {
         },
         verifiesSender: { _ in true },
         fuzzVariants: [GenericHMACSettings(format: SignatureFormat(header: HTTPField.Name("X-Payload-Signature")!, algorithm: .sha512, prefix: "v1=", encoding: .base64))],
+        signer: RequestSigner { request, key, endpoint in
+            let format = endpoint.settings(GenericHMACSettings.self)?.format ?? SignatureFormat()
+            let body = request.bodyData
+            let name = format.header.rawName
+            let algorithm = format.algorithm?.hmac ?? RequestSigner.algorithm(of: request.header(name), fallback: .sha256)
+            let mac = RequestSigner.mac(algorithm, key: key, body)
+            let digest = format.encoding == .hex ? mac.hexString : Data(mac).base64EncodedString()
+            request.setHeader(name, (format.algorithm == nil ? algorithm.rawValue + "=" : format.prefix) + digest)
+        },
         sample: GenericHMAC.sample(_:for:),
         makeProvider: { endpoint, _ in GenericHMAC(key: endpoint.key, format: endpoint.settings(GenericHMACSettings.self)?.format ?? SignatureFormat()) })
 

@@ -121,6 +121,10 @@ extension GitHub {
         readSettings: { input in GitHubSettings(allowLegacySignature: input.own ? (input.item.bool("allowLegacySignature") ?? false) : true) },
         verifiesSender: { _ in true },
         fuzzVariants: [GitHubSettings(allowLegacySignature: true)],
+        signer: RequestSigner { request, key, _ in
+            let body = request.bodyData
+            RequestSigner.gitHubHeaders(&request, key: key, body: body)
+        },
         sample: GitHub.sample(_:for:),
         makeProvider: { endpoint, _ in
             GitHub(key: endpoint.key, allowLegacySignature: endpoint.settings(GitHubSettings.self)?.allowLegacySignature ?? false)

@@ -119,6 +119,17 @@ extension GitLab {
         },
         verifiesSender: { _ in true },
         fuzzVariants: [SigningTimestampSettings(tolerance: .seconds(60), checked: true)],
+        // A signing token (`whsec_…`) signs the request; any other key is the backend's secret
+        // token. The endpoint's own token is never passed on in place of the backend's.
+        signer: RequestSigner { request, key, _ in
+            if StandardWebhookSecret.isSecret(key) {
+                request.removeHeader("X-Gitlab-Token")
+                RequestSigner.standardWebhook(&request, key: key)
+            } else {
+                request.removeHeader("webhook-signature")
+                request.setHeader("X-Gitlab-Token", String(decoding: key, as: UTF8.self))
+            }
+        },
         sample: GitLab.sample(_:for:),
         makeProvider: { endpoint, context in
             GitLab(key: endpoint.key, tolerance: endpoint.settings(SigningTimestampSettings.self)?.tolerance ?? StandardWebhookSignature.defaultTolerance,

@@ -52,7 +52,20 @@ extension Source {
 }
 
 extension Gitea {
+    /// The signature headers the request had (one if none), each over the JSON document; GitHub's
+    /// headers, which Gitea sends too, over the raw body.
+    static let signer = RequestSigner { request, key, _ in
+        let body = request.bodyData
+        let form = request.header("Content-Type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") ?? false
+        let json = form ? ((try? Payload.formPayload(body)) ?? body) : body
+        let present = signatures.map(\.rawName).filter { request.header($0) != nil }
+        for name in present.isEmpty ? ["X-Gitea-Signature"] : present {
+            request.setHeader(name, RequestSigner.mac(.sha256, key: key, json).hexString)
+        }
+        if request.header("X-Hub-Signature-256") != nil { RequestSigner.gitHubHeaders(&request, key: key, body: body) }
+    }
+
     static let kind = SourceKind(
-        .gitea, aliases: ["Forgejo", "Gogs"], verifiesSender: { _ in true }, sample: Gitea.sample(_:for:),
+        .gitea, aliases: ["Forgejo", "Gogs"], verifiesSender: { _ in true }, signer: Gitea.signer, sample: Gitea.sample(_:for:),
         makeProvider: { endpoint, _ in Gitea(key: endpoint.key) })
 }

@@ -28,6 +28,9 @@ public struct SourceKind: Sendable {
     /// Settings that change what the provider checks, each fuzzed as its own endpoint variant
     /// (with the fuzz harness's key), besides ``defaults``.
     let fuzzVariants: [any SourceSettings]
+    /// How its signature headers are made with another key (the `forward` action's `resign`); nil
+    /// when it signs nothing with a shared secret.
+    let signer: RequestSigner?
 
     init(
         _ source: Source, aliases: [String] = [], keys: [String] = [], fluxRecvKeys: [String] = [], usesRegistryHost: Bool = false,
@@ -35,6 +38,7 @@ public struct SourceKind: Sendable {
         readSettings: @escaping @Sendable (SourceSettingsInput) -> (any SourceSettings)? = { $0.defaults },
         verifiesSender: @escaping @Sendable (Endpoint) -> Bool,
         fuzzVariants: [any SourceSettings] = [],
+        signer: RequestSigner? = nil,
         sample: @escaping @Sendable (SampleWebhook.Options, Endpoint) throws(SampleWebhook.Problem) -> SampleWebhook,
         makeProvider: @escaping @Sendable (Endpoint, ProviderContext) -> any Provider
     ) {
@@ -47,6 +51,7 @@ public struct SourceKind: Sendable {
         self.readSettings = readSettings
         self.verifiesSender = verifiesSender
         self.fuzzVariants = fuzzVariants
+        self.signer = signer
         self.sample = sample
         self.makeProvider = makeProvider
     }

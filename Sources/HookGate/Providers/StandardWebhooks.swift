@@ -49,6 +49,7 @@ extension StandardWebhooks {
             return input.readTimestampTolerance(checked: true)
         },
         verifiesSender: { _ in true },
+        signer: RequestSigner { request, key, _ in RequestSigner.standardWebhook(&request, key: key) },
         sample: StandardWebhooks.sample(_:for:),
         makeProvider: { endpoint, context in
             StandardWebhooks(signature: StandardWebhookSignature(

@@ -112,7 +112,7 @@ public func buildApplication(
         }
     }
     let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: { table.config.delivery }, metrics: recorder, logger: logger)
-    let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, wake: { worker.wake($0) })
+    let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, breakers: worker.breakers, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
     var services: [any Service] = [worker]
     if let reload {

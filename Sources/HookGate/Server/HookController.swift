@@ -61,11 +61,11 @@ struct HookController: Sendable {
             return turnAway(.tooManyRequests, "too many requests to this endpoint (rateLimit: \(bucket.limit)); retry later", retryAfter: wait,
                             outcome: .rateLimited, endpoint: endpoint, logger: logger)
         }
-        return await process(request, route: route, limits: receiver.limits, logger: logger)
+        return await process(request, route: route, limits: receiver.limits, peer: peer, logger: logger)
     }
 
     /// The request admitted: read the body, verify, parse, dispatch.
-    private func process(_ request: Request, route: Receiver.Route, limits: Limits, logger: Logger) async -> Response {
+    private func process(_ request: Request, route: Receiver.Route, limits: Limits, peer: IPAddress?, logger: Logger) async -> Response {
         let endpoint = route.endpoint
         var logger = logger
         var heldBytes = 0
@@ -98,17 +98,30 @@ struct HookController: Sendable {
         logger[metadataKey: "hook.delivery"] = "\(work.deliveryID)"
         logger[metadataKey: "hook.event"] = "\(Verdict.names(work.events))"
         let notifiable = work.events
-        let chosen = work.choices.map { (notifier: route.steps[$0.action].notifier, events: $0.events) }
-        let context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: work.deliveryID, logger: logger)
+        let chosen = work.choices.flatMap { choice in route.steps[choice.action].notifiers.map { (notifier: $0, events: choice.events) } }
+        var context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: work.deliveryID, logger: logger)
+        if chosen.contains(where: { $0.notifier.needsRequest }) {
+            context.request = ForwardedRequest(
+                headers: request.headers, body: body, query: request.uri.query, client: peer.map { "\($0)" }, authority: request.head.authority)
+        }
         let result: DispatchResult
         do throws(DispatchError) {
             result = try await deliveries.dispatch(chosen, mode: endpoint.delivery, context: context, dedupeKeys: work.dedupeKeys)
         } catch {
             switch error {
-            case .notify(let failure):
-                let timedOut = failure.kind == .timeout
+            case .notify(let failures):
+                let timedOut = failures.allSatisfy { $0.failure.kind == .timeout }
                 metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: timedOut ? .downstreamTimeout : .downstreamError)
-                logger.error("notification failed", metadata: ["hook.reason": "\(failure.detail)"])
+                for failed in failures {
+                    logger.error("notification failed", metadata: ["hook.reason": "\(failed.failure.detail)"])
+                }
+                // Backends are named by host (never their paths or answers): the sender may show it.
+                let backends = failures.compactMap { failed in
+                    failed.backend.map { "\($0) (\(failed.failure.status.map { "answered \($0)" } ?? failed.failure.kind.rawValue))" }
+                }
+                if !backends.isEmpty {
+                    return Self.reply(timedOut ? .gatewayTimeout : .badGateway, "forwarding failed: " + backends.joined(separator: ", "))
+                }
                 return timedOut
                     ? Self.reply(.gatewayTimeout, "timed out waiting for the downstream API")
                     : Self.reply(.badGateway, "the downstream API failed")

@@ -5,10 +5,10 @@ import NIOCore
 /// The endpoints a running server answers, by fingerprint, each with its provider and the
 /// notifiers of its actions. Built once from a ``Config``; immutable.
 public struct Receiver: Sendable {
-    /// An endpoint's action and the notifier that does it.
+    /// An endpoint's action and the notifiers that do it (one, or one per `forward` backend).
     struct Step: Sendable {
         var action: Action
-        var notifier: any Notifier
+        var notifiers: [any Notifier]
     }
 
     struct Route: Sendable {
@@ -46,20 +46,23 @@ public struct Receiver: Sendable {
         var renamed: [String: String] = [:]
         for endpoint in config.endpoints {
             let resources = ActionResources(
-                client: client, kube: kube, notifyTimeout: notifyTimeout, logNotifier: logNotifier, file: config.file, line: endpoint.line)
+                client: client, kube: kube, notifyTimeout: notifyTimeout, logNotifier: logNotifier, endpoint: endpoint, file: config.file, line: endpoint.line)
             var steps: [Step] = []
             for (index, action) in endpoint.notify.enumerated() {
                 let target = action.target(endpoint: endpoint.name)
                 if action.spec.needsKubernetes { renamed["\(action.spec.kind) \(endpoint.name)#\(index)"] = target }
                 // Actions with one target (every endpoint's `log`, one Flux API) share a notifier.
-                let notifier: any Notifier
+                var made: [any Notifier] = []
                 if let shared = notifiers[target] {
-                    notifier = shared
+                    made = [shared]
                 } else {
-                    notifier = try action.spec.makeNotifier(target: target, resources: resources)
-                    notifiers[target] = notifier
+                    for notifier in try action.spec.makeNotifiers(target: target, resources: resources) {
+                        let shared = notifiers[notifier.target] ?? notifier
+                        notifiers[notifier.target] = shared
+                        made.append(shared)
+                    }
                 }
-                steps.append(Step(action: action, notifier: notifier))
+                steps.append(Step(action: action, notifiers: made))
             }
             routes[endpoint.urlSegment] = Route(
                 endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps,
