@@ -53,6 +53,14 @@ struct DeliveriesCommand: AsyncParsableCommand {
             let store = try await options.open()
             let counts = try await store.counts()
             print("pending \(counts[.pending] ?? 0), failed \(counts[.failed] ?? 0), delivered \(counts[.delivered] ?? 0)")
+            let paused = try await store.pausedTargets()
+            if !paused.isEmpty {
+                let formatter = ISO8601DateFormatter()
+                print("\nPAUSED (failing backends, probed once per interval)")
+                printTable(
+                    header: ["TARGET", "FAILURES IN A ROW", "SINCE", "NEXT PROBE"],
+                    rows: paused.map { [$0.target, String($0.failures), formatter.string(from: $0.since), formatter.string(from: $0.nextProbe)] })
+            }
             for (title, states) in [("PENDING", [StoredDelivery.State.pending]), ("FAILED", [.failed]), ("RECENTLY DELIVERED", [.delivered])] {
                 let rows = try await store.list(states: states, limit: limit)
                 guard !rows.isEmpty else { continue }

@@ -92,4 +92,69 @@ import Testing
         #expect(distinct == Set((0..<Self.count).map { "b\($0)" }))
         #expect(await second.terminate() == 0)
     }
+
+    /// Forwarding to three backends that each take a second to answer; hookgate is killed with
+    /// SIGKILL while forwards are in flight and started again: every backend gets every request.
+    @Test func killNineDuringAFanOutLosesNothing() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        let key = "fan-out-crash-key"
+        try key.write(toFile: folder + "/github.key", atomically: true, encoding: .utf8)
+        var backends: [RecordingServer] = []
+        for _ in 0..<3 { backends.append(try await RecordingServer.start { _ in .init(delay: .seconds(1)) }) }
+        try """
+            hookgateVersion: 1
+            delivery: {initialBackoff: 100ms, maxBackoff: 500ms, concurrencyPerTarget: 4}
+            endpoints:
+              - name: app
+                source: GitHub
+                keyPath: github.key
+                notify: [{forward: {backends: [\(backends.map { $0.baseURL + "/hook" }.joined(separator: ", "))]}}]
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data"]
+        let first = try await HookGateProcess.start(serve: arguments)
+        let url = first.baseURL + "/hook/" + Python.sha256Hex(Data(key.utf8))
+        let count = 20
+        for index in 0..<count {
+            let body = Data(#"{"action":"opened","n":\#(index)}"#.utf8)
+            var http = HTTPClientRequest(url: url)
+            http.method = .POST
+            http.headers.add(name: "Content-Type", value: "application/json")
+            http.headers.add(name: "X-GitHub-Event", value: "pull_request_review")
+            http.headers.add(name: "X-GitHub-Delivery", value: "fan-\(index)")
+            http.headers.add(name: "X-Hub-Signature-256", value: "sha256=" + Python.hmacHex(key: key, body: body))
+            http.body = .bytes(ByteBuffer(bytes: body))
+            let response = try await HTTPClient.shared.execute(http, timeout: .seconds(10))
+            #expect(response.status.code == 200)
+        }
+        // Forwards are in flight (each backend takes a second per request): kill now.
+        try await waitUntil { await backends[0].requests.count >= 1 }
+        first.signal(SIGKILL)
+        _ = await first.waitForExit()
+        let before = await backends.asyncMap { await $0.requests.count }
+
+        let second = try await HookGateProcess.start(serve: arguments)
+        defer { second.stop() }
+        let expected = Set((0..<count).map { "fan-\($0)" })
+        try await waitUntil(timeout: .seconds(60)) {
+            for backend in backends where Set(await backend.requests.compactMap { $0.headers[HTTPField.Name("X-GitHub-Delivery")!] }) != expected {
+                return false
+            }
+            return true
+        }
+        for (index, backend) in backends.enumerated() {
+            let received = await backend.requests.compactMap { $0.headers[HTTPField.Name("X-GitHub-Delivery")!] }
+            print("fan-out crash test: backend \(index) received \(received.count) requests (\(before[index]) before the kill) for \(count) webhooks, \(received.count - Set(received).count) repeated (at-least-once)")
+            #expect(Set(received) == expected)
+        }
+        #expect(await second.terminate() == 0)
+        for backend in backends { await backend.stop() }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
 }

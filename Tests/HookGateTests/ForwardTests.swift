@@ -250,7 +250,8 @@ import Testing
                 keyPath: github.key
                 notify: [{forward: {backends: [\(backend.baseURL)/hook], pauseAfter: 3, probeEvery: 1s}}]
             """
-        try await Self.withServer(yaml) { client, config, store in
+        let dataDir = Fixtures.temporaryDirectory()
+        try await Self.withServer(yaml, dataDir: dataDir) { client, config, store in
             for index in 0..<5 {
                 let body = Data(#"{"n":\#(index)}"#.utf8)
                 #expect(try await Self.send(client, config, body: body, event: "issue_comment", delivery: "p-\(index)", extra: [HTTPField.Name("X-N")!: "\(index)"]).0 == .ok)
@@ -265,6 +266,8 @@ import Testing
             #expect(probes >= 1 && probes <= 4)
             let metrics = String(decoding: TestMetrics.registry.emitToBuffer(), as: UTF8.self)
             #expect(metrics.contains("hookgate_forward_paused{target=\"\(paused[0].target)\"} 1"))
+            let listed = HookGateProcess.run(["deliveries", "--data-dir", dataDir]).stdout
+            #expect(listed.contains("PAUSED") && listed.contains(paused[0].target))
 
             up.turnOn()
             try await waitUntil(timeout: .seconds(10)) { try await store.counts()[.delivered] ?? 0 == 5 }
