@@ -25,6 +25,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address to listen on: :8080, 127.0.0.1:8080, [::1]:8080; port 0 picks a free port.", valueName: "addr"))
     var listen: String = ":8080"
 
+    @Option(help: ArgumentHelp("Serve the admin API (backends of `backends:` groups) on this address, never on --listen; needs admin.tokenPath in the config.", valueName: "addr"))
+    var adminListen: String?
+
     @Option(help: ArgumentHelp("Where the delivery queue lives (created if missing).", valueName: "dir"))
     var dataDir: String = DataDirectory.default
 
@@ -55,6 +58,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen \(listen) is not [host]:port (for example :8080 or 127.0.0.1:8080)")
+        }
+        if let adminListen, ListenAddress(adminListen) == nil {
+            throw ValidationError("--admin-listen \(adminListen) is not [host]:port (for example 127.0.0.1:9090)")
         }
     }
 
@@ -90,7 +96,7 @@ struct Serve: AsyncParsableCommand {
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
             let app = try buildApplication(
-                config: config, options: ServerOptions(listen: ListenAddress(listen)!), client: client, kube: kube, store: store,
+                config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init)), client: client, kube: kube, store: store,
                 metrics: registry, logger: logger, reload: reloadInterval.map { ReloadOptions(interval: $0) } ?? ReloadOptions(interval: .zero),
                 onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
             try await app.runService()

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import Synchronization
 import Testing
@@ -364,5 +365,96 @@ extension Array {
         var result: [T] = []
         for element in self { if let value = try await transform(element) { result.append(value) } }
         return result
+    }
+}
+
+/// The admin API with the built binary: backends added at run time, kept across restarts.
+@Suite(.serialized) struct AdminAPITests {
+    static func call(_ method: HTTPRequest.Method, _ url: String, token: String?, body: String? = nil) async throws -> (Int, String) {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method.rawValue)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer " + token) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    @Test func backendsAddedAtRunTimeGetTheNextWebhookAndSurviveARestart() async throws {
+        let folder = Fixtures.temporaryDirectory()
+        let token = "admin-token-0123456789abcdef"
+        try ForwardTests.key.write(toFile: folder + "/github.key", atomically: true, encoding: .utf8)
+        try (token + "\n").write(toFile: folder + "/admin.token", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            admin: {tokenPath: admin.token}
+            backends:
+              clusters: []
+            endpoints:
+              - name: app
+                source: GitHub
+                keyPath: github.key
+                notify: [{forward: {group: clusters}}]
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir", folder + "/data"]
+        let backend = try await RecordingServer.start()
+        let hookPath = "/hook/" + Python.sha256Hex(Data(ForwardTests.key.utf8))
+
+        func adminURL(_ server: HookGateProcess) throws -> String {
+            let match = try #require(server.stderr.firstMatch(of: /admin API on [^\s",]*:(\d+)/))
+            return "http://127.0.0.1:\(match.1)"
+        }
+        func webhook(_ server: HookGateProcess, _ n: Int) async throws -> Int {
+            let body = Data(#"{"n":\#(n)}"#.utf8)
+            var request = HTTPClientRequest(url: server.baseURL + hookPath)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "X-GitHub-Event", value: "issues")
+            request.headers.add(name: "X-GitHub-Delivery", value: "admin-\(n)")
+            request.headers.add(name: "X-Hub-Signature-256", value: "sha256=" + Python.hmacHex(key: ForwardTests.key, body: body))
+            request.body = .bytes(ByteBuffer(bytes: body))
+            return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+        }
+
+        let first = try await HookGateProcess.start(serve: arguments)
+        try await waitUntil { first.stderr.contains("admin API on") }
+        let admin = try adminURL(first) + "/backends"
+        #expect(try await Self.call(.get, admin, token: nil).0 == 401)
+        #expect(try await Self.call(.get, admin, token: "wrong-token-0123456789abcdef").0 == 401)
+        // Never on the webhook listener, with or without the token.
+        #expect(try await Self.call(.get, first.baseURL + "/backends", token: token).0 == 404)
+        #expect(try await Self.call(.post, first.baseURL + "/backends", token: token, body: #"{"url":"http://x/"}"#).0 == 404)
+        let invalid = try await Self.call(.post, admin, token: token, body: #"{"url":"ftp://example.com/"}"#)
+        #expect(invalid.0 == 400 && invalid.1.contains("not an http:// or https:// URL"))
+        #expect(try await Self.call(.post, admin + "?group=nope", token: token, body: #"{"url":"http://x/"}"#).0 == 404)
+
+        // Added with the CLI, then again over HTTP: idempotent.
+        let added = HookGateProcess.run(["backends", "add", backend.baseURL + "/pac", "--admin-url", try adminURL(first), "--token-file", folder + "/admin.token"])
+        #expect(added.status == 0 && added.stdout.contains(#""added":true"#))
+        let again = try await Self.call(.post, admin, token: token, body: #"{"url":"\#(backend.baseURL)/pac"}"#)
+        #expect(again.0 == 200 && again.1.contains(#""added":false"#))
+
+        #expect(try await webhook(first, 1) == 200)
+        _ = await backend.waitForRequests(1)
+        #expect(await backend.requests.map(\.path) == ["/pac"])
+        #expect(await first.terminate() == 0)
+
+        let second = try await HookGateProcess.start(serve: arguments)
+        defer { second.stop() }
+        try await waitUntil { second.stderr.contains("admin API on") }
+        let listed = HookGateProcess.run(["backends", "list", "--admin-url", try adminURL(second), "--token-file", folder + "/admin.token"])
+        #expect(listed.stdout.contains(#""from":"api""#) && listed.stdout.contains(backend.baseURL + "/pac"))
+        let status = try await webhook(second, 2)
+        #expect(status == 200, "\(second.stderr)")
+        _ = await backend.waitForRequests(2)
+        #expect(await backend.requests.count == 2)
+
+        let secondAdmin = try adminURL(second) + "/backends"
+        #expect(try await Self.call(.delete, secondAdmin, token: token, body: #"{"url":"http://unknown.example/"}"#).0 == 404)
+        #expect(try await Self.call(.delete, secondAdmin, token: token, body: #"{"url":"\#(backend.baseURL)/pac"}"#).0 == 200)
+        #expect(!(try await Self.call(.get, secondAdmin, token: token).1.contains("/pac")))
+        #expect(second.stderr.contains("admin API: added a backend") || first.stderr.contains("admin API: added a backend"))
+        #expect(!second.stderr.contains(token) && !first.stderr.contains(token))
+        #expect(await second.terminate() == 0)
+        await backend.stop()
     }
 }

@@ -22,6 +22,10 @@ public struct Config: Sendable {
     /// How the client of a request is told (`trustedProxies`), for endpoints with `allowFrom`.
     public var clientAddresses = ClientAddressPolicy()
     public var delivery: DeliverySettings
+    /// `backends:`: named lists of `forward` backends, several endpoints' actions may share.
+    public var backendGroups: [String: [Backend]] = [:]
+    /// `admin:`: the bearer token of the admin listener (`--admin-listen`), if the config has one.
+    public var adminToken: AdminToken?
     public var endpoints: [Endpoint]
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
     public var warnings: [ConfigProblem]
@@ -50,6 +54,20 @@ public struct Config: Sendable {
         var seen = Set<String>()
         self.files = (files ?? [file] + endpoints.flatMap(\.keyPaths)).filter { seen.insert($0).inserted }
     }
+}
+
+/// The admin API's bearer token (`admin.tokenPath`), read with the config and reloaded with it.
+public struct AdminToken: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    let bytes: [UInt8]
+
+    /// Whether `header` (an `Authorization` value) is `Bearer <token>`, compared in constant time.
+    func admits(_ header: String?) -> Bool {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return false }
+        return TokenCheck.matches(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), candidates: [bytes])
+    }
+
+    public var description: String { "<admin token from \(path)>" }
 }
 
 /// Bounds on what the server accepts from the network (`limits:`; docs/configuration.md#limits).

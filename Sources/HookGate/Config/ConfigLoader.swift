@@ -56,12 +56,14 @@ public enum ConfigLoader {
         var delivery = DeliverySettings()
         var trustedProxies: [AddressRange] = []
         var groups: [String: [Backend]] = [:]
+        var adminToken: AdminToken?
         switch format {
         case .fluxRecv:
             object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
         case .hookgate:
-            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies", "backends"])
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies", "backends", "admin"])
             groups = readBackendGroups(object, folder: folder)
+            adminToken = readAdmin(object, folder: folder)
             trustedProxies = AdmissionLoader.readTrustedProxies(object)
             if let deliveryObject = reader.object(object["delivery"], path: "delivery") {
                 delivery = readDelivery(deliveryObject)
@@ -101,7 +103,20 @@ public enum ConfigLoader {
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
         config.clientAddresses = ClientAddressPolicy(trustedProxies: trustedProxies)
+        config.backendGroups = groups
+        config.adminToken = adminToken
         return config
+    }
+
+    /// `admin: {tokenPath}`: the bearer token of the admin API.
+    private static func readAdmin(_ object: YAMLObject, folder: String) -> AdminToken? {
+        guard let admin = object.reader.object(object["admin"], path: "admin") else { return nil }
+        admin.rejectUnknownKeys(["tokenPath"])
+        guard let configured = admin.string("tokenPath", required: true) else { return nil }
+        let resolved = configured.hasPrefix("/") ? configured : (folder as NSString).appendingPathComponent(configured)
+        var warnings: [ConfigProblem] = []
+        guard let bytes = readKey(resolved, configured: configured, at: admin["tokenPath"], reader: object.reader, warnings: &warnings) else { return nil }
+        return AdminToken(path: resolved, bytes: EndpointKey(bytes).withoutFinalNewline)
     }
 
     /// `backends:`: named lists of forward backends, each a URL or `{url, timeout, required, resign}`.
@@ -114,7 +129,10 @@ public enum ConfigLoader {
                 continue
             }
             guard let nodes = groups.sequence(name) else { continue }
-            if let backends = Backend.readList(nodes, at: node, path: "backends.\(name)", folder: folder, reader: object.reader) {
+            // An empty group is filled through the admin API (`--admin-listen`).
+            if nodes.isEmpty {
+                read[name] = []
+            } else if let backends = Backend.readList(nodes, at: node, path: "backends.\(name)", folder: folder, reader: object.reader) {
                 read[name] = backends
             }
         }

@@ -30,7 +30,11 @@ public final class DeliveryStore: Sendable {
     static let busyTimeoutMilliseconds = 2000
     public static let fileName = "hookgate.sqlite"
 
-    private init(database: SQLiteDatabase, reader: SQLiteDatabase, path: String, logger: Logger) {
+    /// The backends added through the admin API, by group, as the queue held them when opened.
+    public let savedBackends: [String: [String]]
+
+    private init(database: SQLiteDatabase, reader: SQLiteDatabase, path: String, savedBackends: [String: [String]], logger: Logger) {
+        self.savedBackends = savedBackends
         let report: @Sendable (String) -> Void = { message in logger.error("\(message)") }
         self.database = SQLiteThread(
             database: database, file: QueueFile(path: path, role: .writer, open: Self.connect, report: report), name: "hookgate-queue"
@@ -90,6 +94,8 @@ public final class DeliveryStore: Sendable {
                 // Requests the `forward` action passes on, each stored once for all its deliveries.
                 "CREATE TABLE IF NOT EXISTS requests (id INTEGER PRIMARY KEY AUTOINCREMENT, head TEXT NOT NULL, body BLOB NOT NULL)",
                 "CREATE TABLE IF NOT EXISTS paused (target TEXT PRIMARY KEY, failures INTEGER NOT NULL, since REAL NOT NULL, probe_at REAL NOT NULL)",
+                // Backends added through the admin API, by group.
+                "CREATE TABLE IF NOT EXISTS backends (grp TEXT NOT NULL, url TEXT NOT NULL, added_at REAL NOT NULL, PRIMARY KEY (grp, url))",
             ] {
                 try database.query(statement)
             }
@@ -106,8 +112,12 @@ public final class DeliveryStore: Sendable {
             // `merge_key = ?` may use one makes SQLite re-prepare the statement at every new binding.
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
             try redactCredentials(in: database)
+            var saved: [String: [String]] = [:]
+            for row in try database.query("SELECT grp, url FROM backends ORDER BY added_at, url") {
+                saved[row["grp"].text ?? "", default: []].append(row["url"].text ?? "")
+            }
             let reader = try SQLiteDatabase(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-            return DeliveryStore(database: database, reader: reader, path: path, logger: logger)
+            return DeliveryStore(database: database, reader: reader, path: path, savedBackends: saved, logger: logger)
         } catch {
             throw StoreError("cannot open the queue \(path): \(error)")
         }
@@ -250,6 +260,17 @@ public final class DeliveryStore: Sendable {
                 try database.query("DELETE FROM paused WHERE target = ?", [.text(target)])
             }
         }, settled: { _ in })
+    }
+
+    /// Adds (`add`) or removes a backend of `group`, durably; false when nothing changed.
+    public func saveBackend(group: String, url: String, add: Bool, now: Date = Date()) async throws(StoreError) -> Bool {
+        try await write { database in
+            let changed = add
+                ? try database.query("INSERT OR IGNORE INTO backends (grp, url, added_at) VALUES (?, ?, ?) RETURNING url",
+                                     [.text(group), .text(url), .real(now.timeIntervalSince1970)])
+                : try database.query("DELETE FROM backends WHERE grp = ? AND url = ? RETURNING url", [.text(group), .text(url)])
+            return !changed.isEmpty
+        }
     }
 
     /// Forgets every recorded pause (a new process starts with every target closed).

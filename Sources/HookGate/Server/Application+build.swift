@@ -16,6 +16,8 @@ public struct ServerOptions: Sendable {
     public var requestReadTimeout: TimeAmount
     /// How long a notify call may take before the sender gets 504.
     public var notifyTimeout: TimeAmount
+    /// Where the admin API listens (`--admin-listen`); nil serves none. Never the webhook listener.
+    public var adminListen: ListenAddress?
 
     public static let defaultIdleTimeout: TimeAmount = .seconds(60)
     public static let defaultRequestReadTimeout: TimeAmount = .seconds(30)
@@ -23,8 +25,9 @@ public struct ServerOptions: Sendable {
     public init(
         listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout,
         requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
-        notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout
+        notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout, adminListen: ListenAddress? = nil
     ) {
+        self.adminListen = adminListen
         self.listen = listen
         self.idleTimeout = idleTimeout
         self.requestReadTimeout = requestReadTimeout
@@ -85,7 +88,9 @@ public func buildApplication(
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
     }
+    let dynamic = DynamicBackends(store: store)
     let build: ConfigReloader.Build = { config throws(ConfigError) in
+        let config = dynamic.applied(to: config)
         var kubeClient: KubeClient?
         if config.needsKubernetes {
             do {
@@ -115,6 +120,24 @@ public func buildApplication(
     let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, breakers: worker.breakers, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
     var services: [any Service] = [worker]
+    if let adminListen = options.adminListen {
+        guard config.adminToken != nil else {
+            throw ConfigError(problems: [ConfigProblem(
+                file: config.file, line: nil, message: "--admin-listen serves the admin API, and the config names no token for it",
+                fix: "add `admin: {tokenPath: admin.token}` (`hookgate keygen --out admin.token`), or leave out --admin-listen")], files: config.files)
+        }
+        let adminRouter = Router()
+        AdminController(table: table, backends: dynamic, rebuild: { () throws(ConfigError) in
+            table.install(try build(table.config), config: table.config)
+        }, logger: logger).addRoutes(to: adminRouter)
+        services.append(Application(
+            router: adminRouter, configuration: .init(address: .hostname(adminListen.host, port: adminListen.port), serverName: nil),
+            onServerRunning: { channel in
+                let bound = ListenAddress(host: adminListen.host, port: channel.localAddress?.port ?? adminListen.port)
+                logger.info("admin API on \(bound)", metadata: ["admin.address": "\(bound)"])
+            },
+            logger: logger))
+    }
     if let reload {
         services.append(ConfigReloader(
             path: config.file, table: table, interval: reload.interval, trapHangup: reload.trapHangup, metrics: recorder, logger: logger, build: build))
