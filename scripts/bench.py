@@ -29,9 +29,9 @@ def wait_http(url, timeout=20):
 
 class Nginx:
     """nginx answering 200 to everything: the floor, and the fast downstream (Flux API)."""
-    def __init__(self, work):
+    def __init__(self, work, name="nginx"):
         self.port = free_port()
-        prefix = os.path.join(work, "nginx")
+        prefix = os.path.join(work, name)
         os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
         conf = os.path.join(prefix, "nginx.conf")
         with open(conf, "w") as f:
@@ -97,7 +97,7 @@ class Bare(HookGate):
         self.startup = time.time() - self.started
 
 
-def write_config(work, endpoints, api, delivery):
+def write_config(work, endpoints, api, delivery, forward=None):
     folder = tempfile.mkdtemp(dir=work, prefix="config-")
     # wrk sends one signed body again and again under fresh delivery ids; hookgate counts a signed
     # body seen before as a replay (docs/delivery.md#duplicates), so the bench turns the window off
@@ -109,7 +109,8 @@ def write_config(work, endpoints, api, delivery):
         keys.append(key)
         with open(os.path.join(folder, f"k{i}.key"), "w") as f:
             f.write(key)
-        lines.append(f"  - {{name: e{i}, source: GitHub, keyPath: k{i}.key, delivery: {delivery}}}")
+        notify = f", notify: [{{forward: {{backends: [{', '.join(forward)}]}}}}]" if forward else ""
+        lines.append(f"  - {{name: e{i}, source: GitHub, keyPath: k{i}.key, delivery: {delivery}{notify}}}")
     path = os.path.join(folder, "hookgate.yaml")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -164,7 +165,18 @@ def run_wrk(url, script, connections, duration):
     return dict(rps=rps, total=total, p50=p50, p99=p99, max=to_ms(latency.group(3)), non2xx=non2xx, errors=errors)
 
 
-def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, floor=False, bare=False):
+def drained(gate, limit=120):
+    """Waits until hookgate stops using CPU (its queue has been delivered); returns the seconds waited."""
+    started = time.time()
+    while time.time() - started < limit:
+        before = gate.cpu_seconds()
+        time.sleep(0.3)
+        if gate.cpu_seconds() - before < 0.006:
+            break
+    return time.time() - started
+
+
+def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, floor=False, bare=False, backends=None):
     body = open(PAYLOAD, "rb").read()
     rows = []
     for connections in (32, 128):
@@ -177,13 +189,17 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
             gate = Bare(os.path.join(args.bin, "HookGateBench"), work)
             url = f"http://127.0.0.1:{gate.port}"
         else:
-            config, keys = write_config(work, endpoints, f"http://127.0.0.1:{nginx.port}/api/flux", delivery)
+            forward = [f"http://127.0.0.1:{b.port}/hook" for b in backends] if backends else None
+            config, keys = write_config(work, endpoints, f"http://127.0.0.1:{nginx.port}/api/flux", delivery, forward)
             gate = HookGate(os.path.join(args.bin, "hookgate"), config, work)
             url = f"http://127.0.0.1:{gate.port}"
         try:
             script = wrk_script(work, keys, body, bad)
             cpu_before = gate.cpu_seconds() if gate else 0
             result = run_wrk(url, script, connections, args.duration)
+            if backends:
+                # Forwards go on after the last answer: count their CPU too, until the queue is empty.
+                result["drain"] = drained(gate)
             if gate:
                 result["cpu_us"] = (gate.cpu_seconds() - cpu_before) / max(1, result["total"]) * 1e6
                 result["peak"] = gate.status("VmHWM")
@@ -230,7 +246,7 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--only", help="comma-separated scenario numbers (1, 1b, 2-5) to run, for profiling; implies --no-write")
+    parser.add_argument("--only", help="comma-separated scenario numbers (1, 1b, 2-5, 7) to run, for profiling; implies --no-write")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
     if only:
@@ -246,6 +262,13 @@ def main():
         if wanted("3"): rows += scenario(args, work, "3. verify + parse + queued (fsync)", nginx, delivery="queued")
         if wanted("4"): rows += scenario(args, work, "4. bad signature flood (401)", nginx, delivery="queued", bad=True)
         if wanted("5"): rows += scenario(args, work, "5. 100 endpoints, queued", nginx, endpoints=100, delivery="queued")
+        if wanted("7"):
+            backends = [Nginx(work, f"nginx-{i}") for i in range(3)]
+            try:
+                rows += scenario(args, work, "7. forward to 3 nginx backends, queued", nginx, delivery="queued", backends=backends)
+            finally:
+                for backend in backends:
+                    backend.stop()
         start_ms, idle, bare_idle = startup(args, work, nginx) if only is None else (0, (0, 0), (0, 0))
         micros = micro(args) if only is None else []
     finally:
@@ -260,6 +283,10 @@ def main():
         gate = lambda k, fmt: (fmt % r[k]) if k in r else "-"
         lines.append(f"| {name} | {conns} | {r['rps']:.0f} | {pct} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | "
                      f"{r['non2xx'] + r['errors']} | {gate('peak', '%.1f')} | {gate('end', '%.1f')} | {gate('cpu_us', '%.0f')} |")
+    drains = [(n, c, r["drain"]) for n, c, r in rows if "drain" in r]
+    if drains:
+        lines += ["", "Scenario 7's CPU per request includes forwarding to all three backends: the queue was delivered "
+                  + ", ".join(f"{d:.1f} s after the last answer at {c} connections" for _, c, d in drains) + "."]
     lines += ["", f"Start to first answered request with 100 endpoints: {start_ms:.0f} ms (median of 5); "
               f"idle RSS: {idle[0]:.1f} MiB, of which {idle[1]:.1f} MiB anonymous (RssAnon; the rest is pages of the binary). "
               f"For scale, the bare Hummingbird server of 1b: {bare_idle[0]:.1f} MiB idle, {bare_idle[1]:.1f} MiB anonymous.", "",

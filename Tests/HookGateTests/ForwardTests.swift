@@ -458,3 +458,45 @@ extension Array {
         await backend.stop()
     }
 }
+
+/// examples/fan-out works as shipped, with its backends' URLs pointed at loopback servers.
+@Suite struct FanOutExampleTests {
+    @Test func theExampleForwardsToEveryCluster() async throws {
+        let example = Fixtures.packageRoot + "/examples/fan-out"
+        let local = try await RecordingServer.start()
+        let clusterB = try await RecordingServer.start()
+        let staging = try await RecordingServer.start()
+        let folder = Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: example + "/keys", toPath: folder + "/keys")
+        let yaml = try String(contentsOfFile: example + "/hookgate.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "http://pipelines-as-code-controller.pipelines-as-code.svc:8080/", with: local.baseURL + "/")
+            .replacingOccurrences(of: "https://pac.cluster-b.example.com/", with: clusterB.baseURL + "/")
+            .replacingOccurrences(of: "https://pac.staging.example.com/", with: staging.baseURL + "/")
+        try yaml.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(path: folder + "/hookgate.yaml")
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let app = try buildApplication(
+            config: config, options: ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0)), client: .shared, store: store,
+            metrics: TestMetrics.registry, logger: logger)
+        let appKey = try String(contentsOfFile: example + "/keys/app-webhook.key", encoding: .utf8)
+        let clusterKey = try String(contentsOfFile: example + "/keys/cluster-b.key", encoding: .utf8)
+        let body = Fixtures.data("github-push-branch-created-with-installation.json")
+        try await app.test(.live) { client in
+            let status = try await client.execute(
+                uri: config.endpoints[0].path, method: .post,
+                headers: [.contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: "example-1",
+                          HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: appKey, body: body)],
+                body: ByteBuffer(bytes: body)) { $0.status }
+            #expect(status == .ok)
+            for server in [local, clusterB, staging] { _ = await server.waitForRequests(1) }
+        }
+        await store.close()
+        let signature = HTTPField.Name("X-Hub-Signature-256")!
+        #expect(await local.requests.first?.headers[signature] == "sha256=" + Python.hmacHex(key: appKey, body: body))
+        #expect(await clusterB.requests.first?.headers[signature] == "sha256=" + Python.hmacHex(key: clusterKey, body: body))
+        #expect(await staging.requests.first?.bytes == Array(body))
+        for server in [local, clusterB, staging] { await server.stop() }
+    }
+}

@@ -130,13 +130,16 @@ public func buildApplication(
         AdminController(table: table, backends: dynamic, rebuild: { () throws(ConfigError) in
             table.install(try build(table.config), config: table.config)
         }, logger: logger).addRoutes(to: adminRouter)
+        // Hummingbird's own "listening on" line would name this port as if it were the webhook one.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
         services.append(Application(
             router: adminRouter, configuration: .init(address: .hostname(adminListen.host, port: adminListen.port), serverName: nil),
             onServerRunning: { channel in
                 let bound = ListenAddress(host: adminListen.host, port: channel.localAddress?.port ?? adminListen.port)
                 logger.info("admin API on \(bound)", metadata: ["admin.address": "\(bound)"])
             },
-            logger: logger))
+            logger: quiet))
     }
     if let reload {
         services.append(ConfigReloader(
