@@ -78,9 +78,7 @@ public enum Verdict: Sendable {
         var refusing: [String] = []
         var refused: Set<String> = []
         for (index, action) in endpoint.notify.enumerated() {
-            // Actions that pass every request on (`forward`) see all of it; an empty rule takes all.
-            let every = action.spec.actsOnEveryEvent
-            let chosen = every ? (action.rule == .any ? events : events.filter(action.rule.matches)) : notifiable.filter(action.rule.matches)
+            let chosen = Self.chosen(by: action, from: action.spec.actsOnEveryEvent ? events : notifiable)
             let accepted = chosen.filter(action.spec.accepts)
             if !accepted.isEmpty {
                 choices.append(Choice(action: index, events: accepted))
@@ -109,6 +107,12 @@ public enum Verdict: Sendable {
         return .work(Work(
             events: notifiable.isEmpty ? events : notifiable, choices: choices, senderID: senderID, deliveryID: senderID ?? DeliveryIdentity.fresh(),
             dedupeKeys: Deliveries.dedupeKeys(endpoint: endpoint.name, senderID: senderID, body: request.body, bodySigned: provider.signsBody(request))))
+    }
+
+    /// The events of `events` that `action`'s rule chooses: an action that acts on every event
+    /// (`forward`) takes them all when its rule is empty.
+    static func chosen(by action: Action, from events: [HookEvent]) -> [HookEvent] {
+        action.spec.actsOnEveryEvent && action.rule == .any ? events : events.filter(action.rule.matches)
     }
 
     /// The events' names, sorted and joined (`push`, `ping,push`), for answers and logs.

@@ -69,11 +69,14 @@ public struct RequestExplanation: Sendable {
         }
         let notifiable = explanation.events.filter(\.isNotifiable)
         explanation.actions = endpoint.notify.map { action in
-            ActionOutcome(
-                action: action.spec.summary, rule: action.rule.summary,
-                acting: notifiable.filter { action.rule.matches($0) && action.spec.accepts($0) }.map(describe),
-                skipping: notifiable.compactMap { event in
-                    if let mismatch = action.rule.mismatch(event) { return "\(describe(event)): \(mismatch)" }
+            let every = action.spec.actsOnEveryEvent
+            let seen = every ? explanation.events : notifiable
+            let chosen = Verdict.chosen(by: action, from: seen)
+            return ActionOutcome(
+                action: action.spec.summary, rule: every && action.rule == .any ? "every verified request" : action.rule.summary,
+                acting: chosen.filter(action.spec.accepts).map(describe),
+                skipping: seen.compactMap { event in
+                    if !chosen.contains(event), let mismatch = action.rule.mismatch(event) { return "\(describe(event)): \(mismatch)" }
                     return action.spec.accepts(event) ? nil : "\(describe(event)): \(action.spec.kind) cannot act on a \(event.kindName) event"
                 })
         }
@@ -144,7 +147,7 @@ public struct RequestExplanation: Sendable {
         case .trigger:
             return "\(event.name): a trigger (no git or image facts; reconcile, create and log act on it)"
         case .ping:
-            return "\(event.name): ping, answered Pong, nothing notified"
+            return "\(event.name): ping (answered Pong unless an action forwards it)"
         case .other:
             return "\(event.name): not a push, nothing notified"
         }
