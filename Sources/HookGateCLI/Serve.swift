@@ -93,7 +93,9 @@ struct Serve: AsyncParsableCommand {
             logger.info("Kubernetes API \(connection.server) via \(connection.origin)", metadata: ["kube.namespace": "\(connection.namespace)"])
             return client
         }
-        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        // Redirects are answers, not instructions: a forwarded POST must never turn into a GET
+        // somewhere else, and a Flux API that redirects is misconfigured.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
         do {
             let app = try buildApplication(
                 config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init)), client: client, kube: kube, store: store,

@@ -108,6 +108,10 @@ public final class DeliveryStore: Sendable {
                 try database.query("ALTER TABLE deliveries ADD COLUMN request_id INTEGER")
             }
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_request ON deliveries (request_id) WHERE request_id IS NOT NULL")
+            // The worker's `due` walks a target's pending rows in queue order and stops at its
+            // limit; through `deliveries_due` it had to sort every due row first, which made each
+            // read cost the whole backlog (docs/performance.md).
+            try database.query("CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (target, id) WHERE state = 'pending'")
             // Not a partial index (`WHERE merge_key IS NOT NULL`): proving that a query with
             // `merge_key = ?` may use one makes SQLite re-prepare the statement at every new binding.
             try database.query("CREATE INDEX IF NOT EXISTS deliveries_merge ON deliveries (target, merge_key, state)")
@@ -394,7 +398,7 @@ public final class DeliveryStore: Sendable {
     public func due(target: String, limit: Int, now: Date = Date()) async throws(StoreError) -> [StoredDelivery] {
         try await read(on: database) { database in
             let rows = try Self.select(
-                "WHERE state = 'pending' AND target = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+                "INDEXED BY deliveries_pending WHERE state = 'pending' AND target = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?",
                 [.text(target), .real(now.timeIntervalSince1970), .integer(limit)], in: database)
             if let last = rows.last?.id {
                 self.handedOut.withLock { $0[target] = max($0[target] ?? 0, last) }
