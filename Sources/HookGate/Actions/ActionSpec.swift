@@ -35,6 +35,10 @@ public protocol ActionSpec: Sendable {
     /// The body paths it reads (`$(hook.body.PATH)`): read at acceptance and queued with the events.
     var bodyPaths: Set<BodyPath> { get }
 
+    /// The request headers it reads (`$(hook.header.NAME)`), as written: read at acceptance and
+    /// queued with the events.
+    var headerNames: Set<String> { get }
+
     /// The queue's name for this action's work: rows are ordered, limited and delivered per
     /// target, and found again by it after a restart. Derived from the action's id.
     func target(endpoint: String, id: String) -> String
@@ -48,6 +52,8 @@ extension ActionSpec {
     public var needsKubernetes: Bool { false }
 
     public var bodyPaths: Set<BodyPath> { [] }
+
+    public var headerNames: Set<String> { [] }
 
     public func accepts(_ event: HookEvent) -> Bool { event.isNotifiable }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Yams
 
 /// `create` (or `tekton`): `{template | object, namespace, resource}`: creates an object (a
 /// PipelineRun …) from a template for each event (``CreateNotifier``).
@@ -9,10 +10,19 @@ public struct CreateAction: ActionSpec {
     public var template: ObjectTemplate
     /// The template file as configured, or nil for an inline `object`.
     public var templateFile: String?
+    /// Placeholders (`body.PATH`, `header.NAME`) an event must have a value for (`required:`);
+    /// without one, the action fails for that delivery instead of rendering them empty.
+    public var required: [String] = []
 
     public var kind: String { "create" }
     public var needsKubernetes: Bool { true }
-    public var bodyPaths: Set<BodyPath> { template.bodyPaths }
+    public var bodyPaths: Set<BodyPath> {
+        template.bodyPaths.union(required.compactMap { $0.hasPrefix("body.") ? BodyPath(String($0.dropFirst(5))) : nil })
+    }
+
+    public var headerNames: Set<String> {
+        template.headerNames.union(required.compactMap { $0.hasPrefix("header.") ? String($0.dropFirst(7)) : nil })
+    }
 
     public var definition: String {
         "create \(resource.apiVersion)/\(resource.plural) in \(namespace ?? "-") from \(templateFile ?? "an inline object")"
@@ -24,7 +34,8 @@ public struct CreateAction: ActionSpec {
 
     public func makeNotifiers(target: String, resources: ActionResources) throws(ConfigError) -> [any Notifier] {
         let kube = try resources.kubernetes()
-        return [CreateNotifier(target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, client: kube)]
+        return [CreateNotifier(
+            target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required, client: kube)]
     }
 
     static let kind = ActionKind(names: ["create", "tekton"]) { input in
@@ -37,7 +48,19 @@ public struct CreateAction: ActionSpec {
 
     private static func read(_ options: YAMLObject, folder: String) -> CreateAction? {
         let reader = options.reader
-        options.rejectUnknownKeys(["template", "object", "namespace", "resource"])
+        options.rejectUnknownKeys(["template", "object", "namespace", "resource", "required"])
+        var required: [String] = []
+        for node in options.sequence("required") ?? [] {
+            let name = node.string ?? ""
+            let valid = name.hasPrefix("body.") ? BodyPath(String(name.dropFirst(5))) != nil
+                : name.hasPrefix("header.") ? ObjectTemplate.headerProblem(String(name.dropFirst(7))) == nil : false
+            guard valid else {
+                reader.problem("`\(options.qualified("required"))`: \"\(name)\" is not body.PATH (dots and [n]) or header.NAME", at: node,
+                    fix: "for example `required: [body.pull_request.labels[0].name, header.X-GitHub-Hook-ID]`")
+                return nil
+            }
+            required.append(name)
+        }
         let template: ObjectTemplate
         let file = options.string("template")
         do {
@@ -63,6 +86,8 @@ public struct CreateAction: ActionSpec {
             reader.problem("`\(options.path)`: the template's kind \(template.kind) has no apiVersion", at: options.node)
             return nil
         }
-        return CreateAction(resource: resource, namespace: options.string("namespace") ?? template.namespace, template: template, templateFile: file)
+        var action = CreateAction(resource: resource, namespace: options.string("namespace") ?? template.namespace, template: template, templateFile: file)
+        action.required = required
+        return action
     }
 }

@@ -78,7 +78,7 @@ enum ActionLoader {
     private static func readRule(_ object: YAMLObject?) -> Rule? {
         guard let object else { return .any }
         let reader = object.reader
-        object.rejectUnknownKeys(["events", "branches", "tags", "repositories", "paths", "images", "actions", "baseBranches", "fromForks"])
+        object.rejectUnknownKeys(["events", "branches", "tags", "repositories", "paths", "images", "actions", "baseBranches", "fromForks", "body"])
         var ok = true
         func globs(_ key: String) -> [Glob]? {
             guard let node = object[key] else { return nil }
@@ -102,11 +102,31 @@ enum ActionLoader {
             }
             return values
         }
+        var body: [Rule.BodyCondition]?
+        if let conditions = reader.object(object["body"], path: object.qualified("body")) {
+            body = []
+            for (key, value) in conditions.mapping {
+                guard let text = key.string, let path = BodyPath(text) else {
+                    reader.problem("`\(conditions.path)`: \"\(key.string ?? "?")\" is not a body path (keys in dots, positions in [n])", at: key,
+                        fix: "for example `body: {pull_request.labels[0].name: deploy}`")
+                    ok = false
+                    continue
+                }
+                let globs = value.scalar.map { [Glob($0.string)] } ?? value.sequence?.compactMap { $0.string }.map(Glob.init)
+                guard let globs, !globs.isEmpty else {
+                    reader.problem("`\(conditions.qualified(text))` must be a value (a glob) or a list of them", at: value)
+                    ok = false
+                    continue
+                }
+                body?.append(Rule.BodyCondition(path: path, values: globs))
+            }
+            body?.sort { $0.path.description < $1.path.description }
+        }
         let events = names("events", "event", as: Rule.EventKind.self)
         let actions = names("actions", "pull request action", as: PullRequest.Action.self)
         let rule = Rule(events: events, branches: globs("branches"), tags: globs("tags"), repositories: globs("repositories"),
                         paths: globs("paths"), images: globs("images"), actions: actions, baseBranches: globs("baseBranches"),
-                        fromForks: object.bool("fromForks"))
+                        fromForks: object.bool("fromForks"), body: body)
         return ok ? rule : nil
     }
 }

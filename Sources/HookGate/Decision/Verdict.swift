@@ -59,7 +59,7 @@ public enum Verdict: Sendable {
         } catch {
             return .refused(Refusal(failure: error, outcome: error.status == .unauthorized ? .unauthorized : .badRequest, stage: .verification))
         }
-        let events: [HookEvent]
+        var events: [HookEvent]
         do throws(HookFailure) {
             events = try provider.parse(request)
         } catch {
@@ -71,6 +71,8 @@ public enum Verdict: Sendable {
                                      reason: "the request carries \(events.count) events, more than limits.maxEventsPerDelivery (\(maxEvents))"),
                 outcome: .tooManyEvents, stage: .limits))
         }
+        let values = bodyValues(request, endpoint: endpoint)
+        if !values.isEmpty { for index in events.indices { events[index].bodyValues = values } }
         let ping = events.contains { $0.kind == .ping }
         let notifiable = ping ? [] : events.filter(\.isNotifiable)
 
@@ -94,19 +96,37 @@ public enum Verdict: Sendable {
             let kinds = refused.sorted().joined(separator: ", ")
             return .unsupported(events: events, note: "\(refusing.joined(separator: ", ")) cannot act on a \(kinds) event; nothing to notify")
         }
-        // Body values the chosen actions' templates read, read once and kept with their events.
-        let paths = choices.reduce(into: Set<BodyPath>()) { $0.formUnion(endpoint.notify[$1.action].spec.bodyPaths) }
-        if !paths.isEmpty {
-            let json = request.mediaType == "application/x-www-form-urlencoded" ? ((try? Payload.formPayload(request.body)) ?? request.body) : request.body
-            let values = BodyPath.values(paths, in: json)
-            for index in choices.indices where !endpoint.notify[choices[index].action].spec.bodyPaths.isEmpty {
-                for event in choices[index].events.indices { choices[index].events[event].bodyValues = values }
+        // Each action's events keep the body values its templates read, and no others.
+        if !values.isEmpty {
+            for index in choices.indices {
+                let kept = Set(endpoint.notify[choices[index].action].spec.bodyPaths.map(\.description))
+                for event in choices[index].events.indices {
+                    choices[index].events[event].bodyValues = values.filter { kept.contains($0.key) }
+                }
             }
+        }
+        for index in choices.indices {
+            let names = endpoint.notify[choices[index].action].spec.headerNames
+            guard !names.isEmpty else { continue }
+            var values: [String: String] = [:]
+            for name in names {
+                if let field = HTTPField.Name(name), let value = request.headers[field] { values[name] = value }
+            }
+            for event in choices[index].events.indices { choices[index].events[event].headerValues = values }
         }
         let senderID = DeliveryIdentity.senderID(provider.acceptedDeliveryID(of: request))
         return .work(Work(
             events: notifiable.isEmpty ? events : notifiable, choices: choices, senderID: senderID, deliveryID: senderID ?? DeliveryIdentity.fresh(),
             dedupeKeys: Deliveries.dedupeKeys(endpoint: endpoint.name, senderID: senderID, body: request.body, bodySigned: provider.signsBody(request))))
+    }
+
+    /// The values at the body paths `endpoint`'s rules test and its templates read, from one parse
+    /// of the body (the JSON inside `payload=` for forms).
+    static func bodyValues(_ request: WebhookRequest, endpoint: Endpoint) -> [String: String] {
+        let paths = endpoint.notify.reduce(into: Set<BodyPath>()) { $0.formUnion($1.rule.bodyPaths.union($1.spec.bodyPaths)) }
+        guard !paths.isEmpty else { return [:] }
+        let json = request.mediaType == "application/x-www-form-urlencoded" ? ((try? Payload.formPayload(request.body)) ?? request.body) : request.body
+        return BodyPath.values(paths, in: json)
     }
 
     /// The events of `events` that `action`'s rule chooses: an action that acts on every event

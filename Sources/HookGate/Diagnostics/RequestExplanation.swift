@@ -67,6 +67,8 @@ public struct RequestExplanation: Sendable {
         case .work(let work):
             explanation.events = (try? provider.parse(request)) ?? work.events
         }
+        let values = Verdict.bodyValues(request, endpoint: endpoint)
+        if !values.isEmpty { for index in explanation.events.indices { explanation.events[index].bodyValues = values } }
         let notifiable = explanation.events.filter(\.isNotifiable)
         explanation.actions = endpoint.notify.map { action in
             let every = action.spec.actsOnEveryEvent

@@ -1,7 +1,7 @@
 /// The stored form of an event (in the delivery queue): `{"name", "kind", "git"|"image"|"pullRequest"}` (a trigger has only name and kind).
 extension HookEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case name, kind, git, image, pullRequest, release, bodyValues
+        case name, kind, git, image, pullRequest, release, bodyValues, headerValues
     }
 
     public init(from decoder: any Decoder) throws {
@@ -18,7 +18,9 @@ extension HookEvent: Codable {
         case "ping": kind = .ping
         default: kind = .other
         }
-        self.init(name: name, kind: kind, bodyValues: try container.decodeIfPresent([String: String].self, forKey: .bodyValues) ?? [:])
+        self.init(
+            name: name, kind: kind, bodyValues: try container.decodeIfPresent([String: String].self, forKey: .bodyValues) ?? [:],
+            headerValues: try container.decodeIfPresent([String: String].self, forKey: .headerValues) ?? [:])
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -26,6 +28,7 @@ extension HookEvent: Codable {
         try container.encode(name, forKey: .name)
         try container.encode(kindName, forKey: .kind)
         if !bodyValues.isEmpty { try container.encode(bodyValues, forKey: .bodyValues) }
+        if !headerValues.isEmpty { try container.encode(headerValues, forKey: .headerValues) }
         switch kind {
         case .gitPush(let push): try container.encode(push, forKey: .git)
         case .imagePush(let push): try container.encode(push, forKey: .image)

@@ -14,6 +14,12 @@ extension HookEvent {
                         for (path, value) in event.bodyValues.sorted(by: { $0.key < $1.key }) { json.member(path, value) }
                     }
                 }
+                if !event.headerValues.isEmpty {
+                    json.key("headerValues")
+                    json.object { json in
+                        for (name, value) in event.headerValues.sorted(by: { $0.key < $1.key }) { json.member(name, value) }
+                    }
+                }
                 switch event.kind {
                 case .gitPush(let push):
                     json.key("git")

@@ -10,11 +10,15 @@ public struct HookEvent: Sendable, Equatable {
     /// Values read from the body at acceptance for the actions that use them
     /// (`$(hook.body.PATH)`), by path.
     public var bodyValues: [String: String]
+    /// Request headers read at acceptance for the actions that use them (`$(hook.header.NAME)`),
+    /// by the name as the template writes it.
+    public var headerValues: [String: String]
 
-    public init(name: String, kind: Kind, bodyValues: [String: String] = [:]) {
+    public init(name: String, kind: Kind, bodyValues: [String: String] = [:], headerValues: [String: String] = [:]) {
         self.name = name
         self.kind = kind
         self.bodyValues = bodyValues
+        self.headerValues = headerValues
     }
 
     public enum Kind: Sendable, Equatable {

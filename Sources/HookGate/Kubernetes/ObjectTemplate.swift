@@ -90,15 +90,23 @@ public struct ObjectTemplate: Sendable, Equatable {
         root = Self.value(of: node)
         guard root["kind"]?.string != nil else { throw TemplateError("the template has no `kind`") }
         var paths: Set<BodyPath> = []
+        var headers: Set<String> = []
         for name in Self.placeholders(in: root) where !Self.variables.contains(name) {
             if name.hasPrefix("body."), let path = BodyPath(String(name.dropFirst("body.".count))) {
                 paths.insert(path)
                 continue
             }
+            if name.hasPrefix("header.") {
+                let header = String(name.dropFirst("header.".count))
+                if let problem = Self.headerProblem(header) { throw TemplateError("$(hook.\(name)): \(problem)") }
+                headers.insert(header)
+                continue
+            }
             throw TemplateError("unknown placeholder $(hook.\(name)); known: " + Self.variables.map { "$(hook.\($0))" }.joined(separator: ", ")
-                + ", and $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name)")
+                + ", $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name), and $(hook.header.NAME)")
         }
         bodyPaths = paths
+        headerNames = headers
         if let malformed = Self.malformed(in: root) {
             throw TemplateError("malformed placeholder \(malformed): write $(hook.NAME), or $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name)")
         }
@@ -106,6 +114,19 @@ public struct ObjectTemplate: Sendable, Equatable {
 
     /// The body paths its `$(hook.body.PATH)` placeholders read.
     public private(set) var bodyPaths: Set<BodyPath> = []
+
+    /// The request headers its `$(hook.header.NAME)` placeholders read, as written.
+    public private(set) var headerNames: Set<String> = []
+
+    /// Why a header may not be copied into an object, or nil when it may: headers that carry the
+    /// endpoint's secret or a signature made with it never leave hookgate this way.
+    static func headerProblem(_ name: String) -> String? {
+        guard name.wholeMatch(of: /[A-Za-z0-9][A-Za-z0-9-]*/) != nil else { return "a header name is letters, digits and `-`" }
+        let lowered = name.lowercased()
+        let secret = ["authorization", "proxy-authorization", "cookie", "x-gitlab-token"].contains(lowered)
+            || ["signature", "token", "secret"].contains { lowered.contains($0) }
+        return secret ? "\(name) carries the endpoint's secret or a signature made with it, and is never copied into an object" : nil
+    }
 
     public var kind: String { root["kind"]?.string ?? "" }
     public var apiVersion: String? { root["apiVersion"]?.string }

@@ -11,6 +11,8 @@ public struct CreateNotifier: Notifier {
     let resource: KubeResource
     let namespace: String
     let template: ObjectTemplate
+    /// `body.PATH` and `header.NAME` placeholders every event must have a value for.
+    let required: [String]
     let client: KubeClient
 
     /// The labels every created object carries.
@@ -18,7 +20,8 @@ public struct CreateNotifier: Notifier {
     public static let eventLabel = "hookgate.io/event"
     public static let deliveryLabel = "hookgate.io/delivery"
 
-    public init(target: String, resource: KubeResource, namespace: String, template: ObjectTemplate, client: KubeClient) {
+    public init(target: String, resource: KubeResource, namespace: String, template: ObjectTemplate, required: [String] = [], client: KubeClient) {
+        self.required = required
         self.target = target
         self.resource = resource
         self.namespace = namespace
@@ -27,6 +30,15 @@ public struct CreateNotifier: Notifier {
     }
 
     public func notify(_ events: [HookEvent], context: NotifyContext) async throws(NotifyFailure) {
+        for event in events {
+            let missing = required.filter { name in
+                name.hasPrefix("body.") ? event.bodyValues[String(name.dropFirst(5))] == nil : event.headerValues[String(name.dropFirst(7))] == nil
+            }
+            if !missing.isEmpty {
+                throw .final("the \(event.name) event has no value for " + missing.map { "$(hook.\($0))" }.joined(separator: ", ")
+                    + ", which the action's `required` lists; nothing was created")
+            }
+        }
         for (index, event) in events.enumerated() {
             let object = render(event, index: index, context: context)
             let name = object["metadata"]?["name"]?.string ?? ""
@@ -125,6 +137,7 @@ public struct CreateNotifier: Notifier {
         for name in ObjectTemplate.variables where values[name] == nil { values[name] = .string("") }
         // A path the body does not have renders empty, as an unknown variable does.
         for (path, value) in event.bodyValues { values["body." + path] = .string(value) }
+        for (name, value) in event.headerValues { values["header." + name] = .string(value) }
         return values
     }
 

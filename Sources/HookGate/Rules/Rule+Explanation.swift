@@ -13,12 +13,17 @@ extension Rule {
         if let actions { parts.append("actions " + actions.map(\.rawValue).sorted().joined(separator: ", ")) }
         if let baseBranches { parts.append("baseBranches " + Self.list(baseBranches)) }
         if let fromForks { parts.append("fromForks \(fromForks)") }
+        for condition in body ?? [] { parts.append("body \(condition.path) " + Self.list(condition.values)) }
         return parts.isEmpty ? "every git and image push and every trigger" : "when: " + parts.joined(separator: "; ")
     }
 
     /// Why the rule does not act on `event`, or nil when it does. Follows ``matches(_:)`` step by
     /// step (a test holds the two together).
     public func mismatch(_ event: HookEvent) -> String? {
+        for condition in body ?? [] where !condition.holds(for: event) {
+            guard let value = event.bodyValues[condition.path.description] else { return "the body has no \(condition.path)" }
+            return "body \(condition.path) is \(value.count > 80 ? String(value.prefix(80)) + "…" : value), matching none of \(Self.list(condition.values))"
+        }
         switch event.kind {
         case .gitPush(let push):
             if let images { return "it names images (\(Self.list(images))), so git pushes never match" }

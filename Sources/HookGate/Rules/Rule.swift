@@ -38,11 +38,36 @@ public struct Rule: Sendable, Equatable {
     /// Pull requests from forks match only when true (nil counts as false): a fork's code is not
     /// the repository owners', and a run started for it must not get their secrets by default.
     public var fromForks: Bool?
+    /// Values in the body: each path's value (read at acceptance) must match one of its globs; a
+    /// path the body lacks matches nothing.
+    public var body: [BodyCondition]?
+
+    /// `when: {body: {PATH: GLOB | [GLOBS]}}`: one path and the values it may have.
+    public struct BodyCondition: Sendable, Equatable {
+        public var path: BodyPath
+        public var values: [Glob]
+
+        public init(path: BodyPath, values: [Glob]) {
+            self.path = path
+            self.values = values
+        }
+
+        /// Whether `event`'s value at the path matches.
+        func holds(for event: HookEvent) -> Bool {
+            guard let value = event.bodyValues[path.description] else { return false }
+            return values.contains { $0.matches(value) }
+        }
+    }
+
+    /// The body paths its conditions read.
+    public var bodyPaths: Set<BodyPath> { Set(body?.map(\.path) ?? []) }
 
     public init(
         events: Set<EventKind>? = nil, branches: [Glob]? = nil, tags: [Glob]? = nil, repositories: [Glob]? = nil,
-        paths: [Glob]? = nil, images: [Glob]? = nil, actions: Set<PullRequest.Action>? = nil, baseBranches: [Glob]? = nil, fromForks: Bool? = nil
+        paths: [Glob]? = nil, images: [Glob]? = nil, actions: Set<PullRequest.Action>? = nil, baseBranches: [Glob]? = nil, fromForks: Bool? = nil,
+        body: [BodyCondition]? = nil
     ) {
+        self.body = body
         self.actions = actions
         self.baseBranches = baseBranches
         self.fromForks = fromForks
@@ -65,6 +90,7 @@ public struct Rule: Sendable, Equatable {
     }
 
     public func matches(_ event: HookEvent) -> Bool {
+        if let body, !body.allSatisfy({ $0.holds(for: event) }) { return false }
         switch event.kind {
         case .gitPush(let push):
             if images != nil { return false }
