@@ -131,6 +131,22 @@ import Testing
         #expect(Rule(events: [.release], tags: [Glob("v*")]).mismatch(event) == "tag 0.0.1 matches none of its tags")
     }
 
+    /// GitLab `Release Hook` (create) and Gitea/Gogs `release` (published) are releases too.
+    @Test func gitLabAndGiteaReleases() async throws {
+        let gitLab = try await signed(.gitLab, "gitlab-release-hook-create.json", "Release Hook")
+        #expect(gitLab == [HookEvent(name: "Release Hook", kind: .release(Release(
+            fullName: "ryf/java/ruoyi-vue-plus", repoURL: "https://hellogitlab.top/ryf/java/ruoyi-vue-plus.git", tag: "5.2.3", name: "5.2.3",
+            url: "https://hellogitlab.top/ryf/java/ruoyi-vue-plus/-/releases/5.2.3", target: "e5ad2222210c84639e2e15d3c87c688e4c2ad2e1", author: nil)))])
+        let updated = try await signed(.gitLab, "gitlab-release-hook-create.json", "Release Hook") { $0.replacingOccurrences(of: #""action": "create""#, with: #""action": "update""#) }
+        #expect(updated == [HookEvent(name: "Release Hook", kind: .other)])
+        let gitea = try await signed(.gitea, "gogs-release-published.json", "release")
+        #expect(gitea == [HookEvent(name: "release", kind: .release(Release(
+            fullName: "izak88/test", repoURL: "https://try.gogs.io/izak88/test.git", tag: "aa", name: "fwa", url: nil, target: "master", author: "izak88")))])
+        let deleted = try await signed(.gitea, "gogs-release-published.json", "release") { $0.replacingOccurrences(of: #""action": "published""#, with: #""action": "deleted""#) }
+        #expect(deleted == [HookEvent(name: "release", kind: .other)])
+        #expect(Rule(events: [.release], tags: [Glob("5.*")]).matches(gitLab[0]))
+    }
+
     /// `hookgate send --event pullRequest`: a GitHub sample that verifies and parses as an opened
     /// pull request from a branch.
     @Test func theGitHubSampleIsAPullRequest() async throws {

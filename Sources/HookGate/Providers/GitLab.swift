@@ -76,6 +76,8 @@ struct GitLab: Provider {
             return [HookEvent(name: name, kind: .gitPush(try Self.push(from: request.body, event: "GitLab \(name)")))]
         case "Merge Request Hook":
             return [HookEvent(name: name, kind: try PullRequestPayloads.gitLab(request.body).map { .pullRequest($0) } ?? .other)]
+        case "Release Hook":
+            return [HookEvent(name: name, kind: try ReleasePayloads.gitLab(request.body).map { .release($0) } ?? .other)]
         case "System Hook":
             let kind = try Payload.decode(ObjectKind.self, from: request.body, event: "GitLab System Hook")
             guard let kindName = kind.object_kind ?? kind.event_name, kindName == "push" || kindName == "tag_push" else {

@@ -36,6 +36,10 @@ struct Gitea: Provider {
             let pullRequest = try PullRequestPayloads.gitHub(GitHub.json(of: request), event: "Gitea pull_request")
             return [HookEvent(name: name, kind: pullRequest.map { .pullRequest($0) } ?? .other)]
         }
+        if name == "release" {
+            let release = try ReleasePayloads.gitHub(GitHub.json(of: request), event: "Gitea release")
+            return [HookEvent(name: name, kind: release.map { .release($0) } ?? .other)]
+        }
         guard name == "push" else { return [HookEvent(name: name, kind: .other)] }
         return [HookEvent(name: name, kind: .gitPush(try GitHub.push(from: GitHub.json(of: request), event: "Gitea push")))]
     }
