@@ -316,6 +316,21 @@ import Testing
         await pushesOnly.stop()
     }
 
+    /// A group with no backends (yet) accepts the request and says so; nothing is queued.
+    @Test func anEmptyGroupSaysSo() async throws {
+        let yaml = """
+            hookgateVersion: 1
+            backends: {later: []}
+            endpoints:
+              - {name: app, source: GitHub, keyPath: github.key, notify: [{forward: {group: later}}]}
+            """
+        try await Self.withServer(yaml) { client, config, store in
+            let (status, answer) = try await Self.send(client, config, body: Self.push)
+            #expect(status == .ok && answer == "event push accepted; the forward group has no backends")
+            #expect(try await store.counts().values.reduce(0, +) == 0)
+        }
+    }
+
     /// Config mistakes name the line and the fix.
     @Test func configProblems() throws {
         let files = ["github.key": Self.key]

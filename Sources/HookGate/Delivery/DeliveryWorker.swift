@@ -53,7 +53,7 @@ public final class DeliveryWorker: Service, Sendable {
     private var settings: DeliverySettings { currentSettings() }
 
     /// Why queued work of an action that left the config is given up.
-    static let removedAction = "its action is no longer in the config (removed, or its definition changed, at a reload); `hookgate deliveries retry` it once an action with the same id is back"
+    static let removedAction = "its action (or, for forward, its backend) is no longer in the config (removed, or its definition changed, at a reload or through the admin API); `hookgate deliveries retry` it once it is back"
 
     /// Tells the lane of `target` that it has new work.
     public func wake(_ target: String) {

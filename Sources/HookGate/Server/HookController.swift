@@ -99,6 +99,12 @@ struct HookController: Sendable {
         logger[metadataKey: "hook.event"] = "\(Verdict.names(work.events))"
         let notifiable = work.events
         let chosen = work.choices.flatMap { choice in route.steps[choice.action].notifiers.map { (notifier: $0, events: choice.events) } }
+        guard !chosen.isEmpty else {
+            // Only `forward` actions chose it, and their groups have no backends (yet).
+            metrics.request(endpoint: endpoint.name, source: endpoint.source, outcome: .unmatched)
+            logger.warning("nothing to forward to: the forward action's backend group is empty")
+            return Self.reply(.ok, "event \(Verdict.names(work.events)) accepted; the forward group has no backends")
+        }
         var context = NotifyContext(endpoint: endpoint.name, source: endpoint.source, deliveryID: work.deliveryID, logger: logger)
         if chosen.contains(where: { $0.notifier.needsRequest }) {
             context.request = ForwardedRequest(
