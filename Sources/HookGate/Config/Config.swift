@@ -26,6 +26,8 @@ public struct Config: Sendable {
     public var backendGroups: [String: [Backend]] = [:]
     /// `admin:`: the bearer token of the admin listener (`--admin-listen`), if the config has one.
     public var adminToken: AdminToken?
+    /// `githubApps:`: the GitHub Apps hookgate keeps installation tokens for (docs/github-app.md).
+    public var githubApps: [GitHubApp] = []
     public var endpoints: [Endpoint]
     /// Things that work but deserve the operator's attention (key files ending in a newline …).
     public var warnings: [ConfigProblem]

@@ -57,11 +57,13 @@ public enum ConfigLoader {
         var trustedProxies: [AddressRange] = []
         var groups: [String: [Backend]] = [:]
         var adminToken: AdminToken?
+        var githubApps: [GitHubApp] = []
         switch format {
         case .fluxRecv:
             object.rejectUnknownKeys(["fluxRecvVersion", "api", "endpoints"])
         case .hookgate:
-            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies", "backends", "admin"])
+            object.rejectUnknownKeys(["hookgateVersion", "api", "endpoints", "limits", "delivery", "trustedProxies", "backends", "admin", "githubApps"])
+            githubApps = GitHubAppLoader.read(object, folder: folder)
             groups = readBackendGroups(object, folder: folder)
             adminToken = readAdmin(object, folder: folder)
             trustedProxies = AdmissionLoader.readTrustedProxies(object)
@@ -105,6 +107,7 @@ public enum ConfigLoader {
         config.clientAddresses = ClientAddressPolicy(trustedProxies: trustedProxies)
         config.backendGroups = groups
         config.adminToken = adminToken
+        config.githubApps = githubApps
         return config
     }
 

@@ -1,0 +1,186 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// A GitHub API for a GitHub App, on a loopback port: it checks every JWT's RS256 signature and
+/// claims against the App's public key with Python's `cryptography` (independent of hookgate's
+/// signer), lists installations, and mints tokens with the expiry a test chooses. It can be told
+/// to fail the way the real one does.
+public final class FakeGitHubAPI: Sendable {
+    /// A fresh 2048-bit App key from Python's `cryptography`: the private key as GitHub gives it
+    /// (PKCS#1), as PKCS#8, and the public key.
+    public struct KeyPair: Sendable {
+        public var pkcs1: String
+        public var pkcs8: String
+        public var publicKey: String
+    }
+
+    public static func makeKey() -> KeyPair {
+        let out = Python.run("""
+            import json, sys
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = lambda f: key.private_bytes(serialization.Encoding.PEM, f, serialization.NoEncryption()).decode()
+            print(json.dumps({"pkcs1": pem(serialization.PrivateFormat.TraditionalOpenSSL), "pkcs8": pem(serialization.PrivateFormat.PKCS8),
+                              "public": key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()}))
+            """)
+        let decoded = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: String] ?? [:]
+        return KeyPair(pkcs1: decoded["pkcs1"] ?? "", pkcs8: decoded["pkcs8"] ?? "", publicKey: decoded["public"] ?? "")
+    }
+
+    public enum Mode: Sendable, Equatable {
+        case normal
+        /// Every call answers this status.
+        case status(Int)
+        /// Every call waits this long before answering normally.
+        case slow(Duration)
+    }
+
+    public struct Installation: Sendable {
+        public var id: Int
+        public var account: String
+        public var suspended: Bool
+
+        public init(id: Int, account: String, suspended: Bool = false) {
+            self.id = id
+            self.account = account
+            self.suspended = suspended
+        }
+    }
+
+    private struct State {
+        var installations: [Installation] = []
+        var mode: Mode = .normal
+        var tokenLifetime: Duration = .seconds(3600)
+        var issued: [(installation: Int, token: String)] = []
+        var verified: Set<String> = []
+        var refusedJWTs = 0
+        var calls: [String] = []
+    }
+
+    /// The state, shared with the server's responder.
+    private final class Store: Sendable {
+        let lock = Mutex(State())
+        func withLock<T>(_ body: (inout State) -> T) -> T { lock.withLock { body(&$0) } }
+    }
+
+    public let port: Int
+    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    private let state: Store
+    private let task: Task<Void, any Error>
+
+    /// Starts the API for the App whose public key is `publicKey` and whose JWTs say `iss: issuer`.
+    public static func start(publicKey: String, issuer: String) async throws -> FakeGitHubAPI {
+        let keyFile = Fixtures.temporaryDirectory() + "/app.pub"
+        try publicKey.write(toFile: keyFile, atomically: true, encoding: .utf8)
+        let state = Store()
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            let path = request.uri.path
+            state.withLock { $0.calls.append("\(request.method.rawValue) \(path)") }
+            let mode = state.withLock { $0.mode }
+            switch mode {
+            case .status(let code): return reply(code, #"{"message":"failing as told"}"#)
+            case .slow(let delay): try await Task.sleep(for: delay)
+            case .normal: break
+            }
+            let bearer = request.headers[.authorization] ?? ""
+            guard bearer.hasPrefix("Bearer ") else { return reply(401, #"{"message":"Requires authentication"}"#) }
+            let jwt = String(bearer.dropFirst(7))
+            if !state.withLock({ $0.verified.contains(jwt) }) {
+                let verdict = await Python.runInBackground(verifier, arguments: [keyFile, jwt, issuer])
+                guard verdict == "ok" else {
+                    state.withLock { $0.refusedJWTs += 1 }
+                    return reply(401, #"{"message":"A JSON web token could not be decoded (\#(verdict))"}"#)
+                }
+                state.withLock { _ = $0.verified.insert(jwt) }
+            }
+            if request.method == .get, path == "/app/installations" {
+                let page = Int(request.uri.queryParameters.get("page") ?? "1") ?? 1
+                let size = Int(request.uri.queryParameters.get("per_page") ?? "30") ?? 30
+                let all = state.withLock { $0.installations }
+                let slice = all.dropFirst((page - 1) * size).prefix(size)
+                let entries = slice.map { installation -> [String: Any] in
+                    ["id": installation.id, "account": ["login": installation.account], "suspended_at": installation.suspended ? "2026-01-01T00:00:00Z" : NSNull()]
+                }
+                let data = (try? JSONSerialization.data(withJSONObject: entries)) ?? Data("[]".utf8)
+                return reply(200, String(decoding: data, as: UTF8.self))
+            }
+            if request.method == .post, let match = path.wholeMatch(of: /\/app\/installations\/(\d+)\/access_tokens/), let id = Int(match.1) {
+                let (known, lifetime) = state.withLock { state in (state.installations.first { $0.id == id }, state.tokenLifetime) }
+                guard let known else { return reply(404, #"{"message":"Not Found"}"#) }
+                if known.suspended { return reply(403, #"{"message":"This installation has been suspended"}"#) }
+                let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+                state.withLock { $0.issued.append((id, token)) }
+                let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
+                return reply(201, #"{"token":"\#(token)","expires_at":"\#(ISO8601DateFormatter().string(from: expires))","repository_selection":"all"}"#)
+            }
+            return reply(404, #"{"message":"Not Found"}"#)
+        }
+        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "fake-github")
+        logger.logLevel = .critical
+        let app = Application(
+            responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.runService(gracefulShutdownSignals: [])
+        }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw CancellationError() }
+        return FakeGitHubAPI(port: port, state: state, task: task)
+    }
+
+    private init(port: Int, state: Store, task: Task<Void, any Error>) {
+        self.port = port
+        self.state = state
+        self.task = task
+    }
+
+    private static func reply(_ status: Int, _ body: String) -> Response {
+        Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Checks an App JWT as GitHub does: RS256 with the App's key, `iss`, `iat` not in the future,
+    /// `exp` in the future and at most ten minutes after `iat` (a minute's leeway each way).
+    public static let verifier = """
+        import base64, json, sys, time
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+        key = serialization.load_pem_public_key(open(sys.argv[1], "rb").read())
+        token, issuer = sys.argv[2], sys.argv[3]
+        def b64(part): return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        try:
+            head, claims, signature = token.split(".")
+            key.verify(b64(signature), (head + "." + claims).encode(), padding.PKCS1v15(), hashes.SHA256())
+        except Exception as error:
+            sys.stdout.write("signature does not verify"); sys.exit()
+        header, body, now = json.loads(b64(head)), json.loads(b64(claims)), time.time()
+        if header.get("alg") != "RS256": sys.stdout.write("alg is not RS256")
+        elif str(body.get("iss")) != issuer: sys.stdout.write("iss is not the App")
+        elif not body["iat"] <= now + 60: sys.stdout.write("iat in the future")
+        elif not body["exp"] > now: sys.stdout.write("expired")
+        elif not body["exp"] - body["iat"] <= 660: sys.stdout.write("exp more than ten minutes after iat")
+        else: sys.stdout.write("ok")
+        """
+
+    public func setInstallations(_ installations: [Installation]) { state.withLock { $0.installations = installations } }
+    public func setMode(_ mode: Mode) { state.withLock { $0.mode = mode } }
+    public func setTokenLifetime(_ lifetime: Duration) { state.withLock { $0.tokenLifetime = lifetime } }
+    /// Tokens minted so far, by installation, in order.
+    public var issued: [(installation: Int, token: String)] { state.withLock { $0.issued } }
+    /// Distinct JWTs that verified.
+    public var verifiedJWTs: Int { state.withLock { $0.verified.count } }
+    public var refusedJWTs: Int { state.withLock { $0.refusedJWTs } }
+    public var calls: [String] { state.withLock { $0.calls } }
+
+    public func stop() async {
+        task.cancel()
+        _ = try? await task.value
+    }
+}
