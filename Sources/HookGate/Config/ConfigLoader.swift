@@ -84,7 +84,7 @@ public enum ConfigLoader {
         for (index, node) in endpointNodes.enumerated() {
             let path = "endpoints[\(index)]"
             guard let item = reader.object(node, path: path) else { continue }
-            guard let endpoint = readEndpoint(item, format: format, api: api, groups: groups, folder: folder, reader: reader, warnings: &warnings) else { continue }
+            guard let endpoint = readEndpoint(item, format: format, api: api, groups: groups, apps: githubApps, folder: folder, reader: reader, warnings: &warnings) else { continue }
             if let firstLine = seen[endpoint.urlSegment] {
                 let why = endpoint.id != nil ? "same `id`" : "same key file content\(endpoint.registryHost == nil ? "" : " and registryHost")"
                 reader.problem(
@@ -169,12 +169,13 @@ public enum ConfigLoader {
     }
 
     private static func readEndpoint(
-        _ item: YAMLObject, format: Config.Format, api: String, groups: [String: [Backend]], folder: String, reader: YAMLReader, warnings: inout [ConfigProblem]
+        _ item: YAMLObject, format: Config.Format, api: String, groups: [String: [Backend]], apps: [GitHubApp], folder: String, reader: YAMLReader,
+        warnings: inout [ConfigProblem]
     ) -> Endpoint? {
         let own = format == .hookgate
         item.rejectUnknownKeys(
             own
-                ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "notify", "delivery"]
+                ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "notify", "delivery", "app"]
                     + SourceKind.allKeys(own: true) + AdmissionLoader.endpointKeys
                 : ["source", "keyPath", "registryHost"] + SourceKind.allKeys(own: false))
         var failed = false
@@ -202,7 +203,21 @@ public enum ConfigLoader {
             if files.count == configured.count { key = EndpointKey(files: files) }
         }
         let registryHost = item.string("registryHost")
-        let notify = own ? ActionLoader.readNotify(item, api: api, groups: groups, folder: folder) : [Action(FluxAPIAction(url: api), rule: .fluxRecv)]
+        // `app: NAME`: this endpoint receives a GitHub App's webhooks, and keeps its installations'
+        // Secrets besides its own actions (none, unless `notify` names some).
+        var appAction: Action?
+        if own, let appName = item.string("app") {
+            if let app = apps.first(where: { $0.name == appName }) {
+                appAction = Action(GitHubAppAction(app: app))
+            } else {
+                reader.problem("`\(item.qualified("app"))`: no GitHub App named \"\(appName)\"", at: item["app"],
+                    fix: apps.isEmpty ? "define it under the top-level `githubApps:`" : "githubApps: " + apps.map(\.name).joined(separator: ", "))
+                failed = true
+            }
+        }
+        var notify = own ? (appAction != nil && item["notify"] == nil ? [] : ActionLoader.readNotify(item, api: api, groups: groups, folder: folder))
+            : [Action(FluxAPIAction(url: api), rule: .fluxRecv)]
+        if let appAction { notify?.append(appAction) }
         let name = own ? item.string("name") : nil
         let id = own ? readID(item) : nil
         // An `id` that cannot be used fails the endpoint: without it the URL would be the key's, and

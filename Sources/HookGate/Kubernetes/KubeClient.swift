@@ -63,6 +63,46 @@ public final class KubeClient: Sendable {
         return list.items.map(\.metadata.name)
     }
 
+    /// The metadata of the objects of `resource` in `namespace` whose labels match.
+    func listMetadata(_ resource: KubeResource, namespace: String, labels: [String: String]) async throws(KubeError) -> [ObjectMetadata] {
+        let selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        let path = resource.path(namespace: namespace) + "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? selector)
+        let body = try await send(.GET, path, call: .init(verb: "list", resource: resource, namespace: namespace))
+        struct List: Decodable {
+            struct Item: Decodable { var metadata: ObjectMetadata }
+            var items: [Item]
+        }
+        guard let list = try? JSONDecoder().decode(List.self, from: body) else {
+            throw KubeError(reason: .other, code: 200, description: "the list of \(resource) in \(namespace) is not the JSON expected")
+        }
+        return list.items.map(\.metadata)
+    }
+
+    /// What hookgate reads of an object it manages.
+    struct ObjectMetadata: Decodable, Sendable {
+        var name: String
+        var labels: [String: String]?
+        var annotations: [String: String]?
+    }
+
+    /// Creates an object, or merge-patches it with `object` when it exists already.
+    func createOrPatch(_ resource: KubeResource, namespace: String, name: String, object: Data) async throws(KubeError) {
+        do {
+            try await create(resource, namespace: namespace, object: object, name: name)
+        } catch where error.reason == .alreadyExists {
+            try await mergePatch(resource, namespace: namespace, name: name, patch: object)
+        }
+    }
+
+    /// Deletes an object; one that is gone already is not an error.
+    func delete(_ resource: KubeResource, namespace: String, name: String) async throws(KubeError) {
+        do {
+            _ = try await send(.DELETE, resource.path(namespace: namespace, name: name), call: .init(verb: "delete", resource: resource, namespace: namespace, name: name))
+        } catch where error.reason == .notFound {
+            return
+        }
+    }
+
     /// Creates an object.
     func create(_ resource: KubeResource, namespace: String, object: Data, name: String?) async throws(KubeError) {
         _ = try await send(.POST, resource.path(namespace: namespace), body: object, contentType: "application/json",

@@ -18,6 +18,9 @@ public struct ServerOptions: Sendable {
     public var notifyTimeout: TimeAmount
     /// Where the admin API listens (`--admin-listen`); nil serves none. Never the webhook listener.
     public var adminListen: ListenAddress?
+    /// How often GitHub App tokens are checked for renewal, and the Secrets reconciled.
+    public var appRenewEvery: Duration = GitHubAppService.defaultRenewEvery
+    public var appReconcileEvery: Duration = GitHubAppService.defaultReconcileEvery
 
     public static let defaultIdleTimeout: TimeAmount = .seconds(60)
     public static let defaultRequestReadTimeout: TimeAmount = .seconds(30)
@@ -120,6 +123,11 @@ public func buildApplication(
     let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, breakers: worker.breakers, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
     var services: [any Service] = [worker]
+    if !config.githubApps.isEmpty {
+        services.append(GitHubAppService(
+            apps: { table.config.githubApps }, kube: kube, client: client, metrics: recorder, logger: logger,
+            renewEvery: options.appRenewEvery, reconcileEvery: options.appReconcileEvery))
+    }
     if let adminListen = options.adminListen {
         guard config.adminToken != nil else {
             throw ConfigError(problems: [ConfigProblem(

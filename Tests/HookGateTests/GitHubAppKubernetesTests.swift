@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import HookGate
+import HookGateTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Prometheus
+import Testing
+
+/// GitHub App mode against the real API server (`scripts/kube-up`) and a fake GitHub API that
+/// checks every JWT with Python's `cryptography`: install → Secret with the token; a short-lived
+/// token → replaced before it lapses; uninstall → Secret gone; installations added or removed while
+/// no webhook came → reconciled; GitHub failing → Secrets untouched, failures counted.
+@Suite(.serialized, .enabled(if: KubeAdmin.current != nil, "needs the API server that scripts/test starts"))
+struct GitHubAppKubernetesTests {
+    let kube = KubeAdmin.current!
+    static let webhookKey = "github-app-webhook-key-0123"
+    static let installed = Fixtures.data("github-installation-created.json")
+
+    func secret(_ name: String) -> [String: Any]? {
+        kube.get("/api/v1/namespaces/apps/secrets/\(name)")
+    }
+
+    func token(in secret: [String: Any]?) -> String? {
+        ((secret?["data"] as? [String: String])?["password"]).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func send(_ client: any TestClientProtocol, _ path: String, body: Data, event: String) async throws -> String {
+        try await client.execute(uri: path, method: .post, headers: [
+            .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: event, HTTPField.Name("X-GitHub-Delivery")!: UUID().uuidString,
+            HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: webhookKey, body: body)], body: ByteBuffer(bytes: body)) { String(buffer: $0.body) }
+    }
+
+    @Test func installationSecretsFollowTheAppsInstallations() async throws {
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "apps"]])
+        let keys = FakeGitHubAPI.makeKey()
+        let api = try await FakeGitHubAPI.start(publicKey: keys.publicKey, issuer: "31337")
+        // Twenty minutes: under the half hour that makes hookgate renew, so every check renews it.
+        api.setTokenLifetime(.seconds(1200))
+        let config = try loadConfig("""
+            hookgateVersion: 1
+            githubApps:
+              - {name: peribolos, appID: 31337, privateKeyPath: app.pem, apiURL: "\(api.baseURL)", secrets: {namespace: apps, name: "gh-{installation}"}}
+            delivery: {initialBackoff: 100ms, maxBackoff: 500ms}
+            endpoints:
+              - {name: app, source: GitHub, keyPath: github.key, app: peribolos}
+            """, files: ["github.key": Self.webhookKey, "app.pem": keys.pkcs1])
+        let client = try KubeClient(connection: KubeConnection(
+            server: kube.url, certificateAuthority: Array(try Data(contentsOf: URL(fileURLWithPath: kube.caFile))), credentials: .token(kube.adminToken),
+            namespace: "apps", origin: "the test's admin"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        var options = ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0))
+        options.appRenewEvery = .milliseconds(500)
+        options.appReconcileEvery = .seconds(2)
+        let app = try buildApplication(config: config, options: options, client: .shared, kube: KubeAccess(client: client), store: store, metrics: registry, logger: logger)
+        try await app.test(.live) { http in
+            let path = config.endpoints[0].path
+            // Installed: the webhook writes the Secret.
+            api.setInstallations([.init(id: 957387, account: "Codertocat")])
+            #expect(try await Self.send(http, path, body: Self.installed, event: "installation") == "queued")
+            try await waitUntil { token(in: secret("gh-957387")) != nil }
+            let written = try #require(secret("gh-957387"))
+            #expect(written["type"] as? String == "kubernetes.io/basic-auth")
+            let metadata = written["metadata"] as? [String: Any]
+            #expect((metadata?["annotations"] as? [String: String])?["tekton.dev/git-0"] == api.baseURL, "the App's host, from its apiURL")
+            #expect((metadata?["labels"] as? [String: String])?["hookgate.io/installation"] == "957387")
+            let data = (written["data"] as? [String: String] ?? [:]).mapValues { String(decoding: Data(base64Encoded: $0) ?? Data(), as: UTF8.self) }
+            #expect(data["username"] == "x-access-token" && data["account"] == "Codertocat" && data["installationID"] == "957387")
+            #expect(data["token"] == data["password"] && api.issued.map(\.token).contains(data["token"] ?? "-"))
+
+            // A token with under half an hour left is replaced.
+            let first = token(in: secret("gh-957387"))
+            try await waitUntil { let now = token(in: secret("gh-957387")); return now != nil && now != first }
+            #expect(api.issued.last?.token == token(in: secret("gh-957387")) || api.issued.count > 2)
+
+            // GitHub failing: the Secret stays as it is, and failures are counted.
+            api.setMode(.status(500))
+            let kept = token(in: secret("gh-957387"))
+            try await Task.sleep(for: .milliseconds(1500))
+            #expect(token(in: secret("gh-957387")) == kept)
+            let metrics = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+            #expect(metrics.contains(#"hookgate_github_app_failures_total{app="peribolos",cause="server_error"}"#))
+            api.setMode(.normal)
+
+            // Uninstalled: the Secret is deleted.
+            let deleted = Data(String(decoding: Self.installed, as: UTF8.self).replacingOccurrences(of: #""action": "created""#, with: #""action": "deleted""#).utf8)
+            api.setInstallations([])
+            #expect(try await Self.send(http, path, body: deleted, event: "installation") == "queued")
+            try await waitUntil { secret("gh-957387") == nil }
+
+            // Installed and uninstalled while no webhook came: reconcile follows the App's list.
+            api.setInstallations([.init(id: 4242, account: "quiet-org")])
+            try await waitUntil(timeout: .seconds(15)) { token(in: secret("gh-4242")) != nil }
+            api.setInstallations([])
+            try await waitUntil(timeout: .seconds(15)) { secret("gh-4242") == nil }
+            #expect(api.refusedJWTs == 0)
+        }
+        await store.close()
+        try await client.shutdown()
+        await api.stop()
+    }
+}
