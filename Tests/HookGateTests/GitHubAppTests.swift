@@ -42,6 +42,17 @@ import Testing
         #expect(problems(#"{name: a, appID: 1, clientID: x, privateKeyPath: app.pem, secrets: {namespace: ci}}"#).contains { $0.contains("both `appID` and `clientID`") })
         #expect(problems(#"{name: a, appID: 1, privateKeyPath: app.pem}"#).contains { $0.contains("needs `secrets") })
         #expect(problems(#"{name: a, appID: x1, privateKeyPath: app.pem, secrets: {namespace: ci}}"#).contains { $0.contains("numeric id") })
+        // An endpoint names an App that exists, and only a GitHub endpoint can.
+        func endpointProblems(_ endpoint: String) -> [String] {
+            HookGateTestSupport.problems("""
+                hookgateVersion: 1
+                githubApps: [{name: my-app, appID: 1, privateKeyPath: app.pem, secrets: {namespace: ci}}]
+                endpoints: [\(endpoint)]
+                """, files: ["app.pem": Self.key.pkcs1, "k": "key-0123456789abcdef"]).map(\.message)
+        }
+        #expect(endpointProblems("{name: e, source: GitHub, keyPath: k, app: other}").contains { $0.contains("no GitHub App named \"other\"") })
+        #expect(endpointProblems("{name: e, source: GitLab, keyPath: k, app: my-app}").contains { $0.contains("only a `source: GitHub` endpoint") })
+        #expect(endpointProblems("{name: e, source: GitHub, keyPath: k, app: my-app}").isEmpty)
     }
 
     @Test func theJWTVerifiesWithTheAppsPublicKeyAndIsReused() async throws {

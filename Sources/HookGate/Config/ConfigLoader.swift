@@ -207,7 +207,10 @@ public enum ConfigLoader {
         // Secrets besides its own actions (none, unless `notify` names some).
         var appAction: Action?
         if own, let appName = item.string("app") {
-            if let app = apps.first(where: { $0.name == appName }) {
+            if let source, source != .gitHub {
+                reader.problem("`\(item.qualified("app"))`: only a `source: GitHub` endpoint receives a GitHub App's webhooks", at: item["app"])
+                failed = true
+            } else if let app = apps.first(where: { $0.name == appName }) {
                 appAction = Action(GitHubAppAction(app: app))
             } else {
                 reader.problem("`\(item.qualified("app"))`: no GitHub App named \"\(appName)\"", at: item["app"],
