@@ -86,6 +86,12 @@ struct GitHubAppKubernetesTests {
             #expect(token(in: secret("gh-957387")) == kept)
             let metrics = String(decoding: registry.emitToBuffer(), as: UTF8.self)
             #expect(metrics.contains(#"hookgate_github_app_failures_total{app="peribolos",cause="server_error"}"#))
+            // … and said where the Secret is, as a Warning Event on it.
+            let events = kube.get("/api/v1/namespaces/apps/events")?["items"] as? [[String: Any]] ?? []
+            #expect(events.contains { event in
+                (event["involvedObject"] as? [String: Any])?["name"] as? String == "gh-957387" && event["reason"] as? String == "TokenRenewalFailed"
+                    && (event["message"] as? String)?.contains("answered 500") == true
+            })
             api.setMode(.normal)
 
             // Uninstalled: the Secret is deleted.

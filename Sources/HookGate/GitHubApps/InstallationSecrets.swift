@@ -122,9 +122,30 @@ public struct InstallationSecrets: Sendable {
             } catch {
                 failed += 1
                 record(error, installation: installation, logger: logger)
+                await warn(on: secret.name, reason: "TokenRenewalFailed", message: "cannot renew the installation token: \(error)", logger: logger)
             }
         }
         return failed
+    }
+
+    static let events = KubeResource(group: "", version: "v1", plural: "events", kind: "Event")
+
+    /// A Warning Event on the Secret, so `kubectl describe secret` shows why its token is getting old.
+    func warn(on secret: String, reason: String, message: String, logger: Logger) async {
+        let now = ISO8601DateFormatter().string(from: Date())
+        let event: [String: Any] = [
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": ["generateName": secret + ".", "namespace": app.secrets.namespace],
+            "involvedObject": ["apiVersion": "v1", "kind": "Secret", "name": secret, "namespace": app.secrets.namespace],
+            "reason": reason, "message": String(message.prefix(1024)), "type": "Warning", "source": ["component": "hookgate"],
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+        ]
+        do {
+            let data = try JSONSerialization.data(withJSONObject: event)
+            try await kube.create(Self.events, namespace: app.secrets.namespace, object: data, name: nil)
+        } catch {
+            logger.warning("cannot record an Event on the Secret", metadata: ["github.app": "\(app.name)", "kube.error": "\(error)"])
+        }
     }
 
     /// Makes the Secrets match the App's installations: missing ones written, ones of installations
