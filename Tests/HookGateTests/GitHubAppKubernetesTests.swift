@@ -58,6 +58,8 @@ struct GitHubAppKubernetesTests {
         var options = ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0))
         options.appRenewEvery = .milliseconds(500)
         options.appReconcileEvery = .seconds(2)
+        options.appRetryPeriod = .milliseconds(300)
+        options.appLeaseDuration = .seconds(3)
         let app = try buildApplication(config: config, options: options, client: .shared, kube: KubeAccess(client: client), store: store, metrics: registry, logger: logger)
         try await app.test(.live) { http in
             let path = config.endpoints[0].path
@@ -110,5 +112,34 @@ struct GitHubAppKubernetesTests {
         await store.close()
         try await client.shutdown()
         await api.stop()
+    }
+
+    /// Two replicas: exactly one holds the Lease; when it stops renewing (it died), the other takes
+    /// over once the lease duration has passed; one that stops cleanly hands over at once.
+    @Test func oneReplicaHoldsTheLeaseAndAnotherTakesOver() async throws {
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "lease-test"]])
+        let client = try KubeClient(connection: KubeConnection(
+            server: kube.url, certificateAuthority: Array(try Data(contentsOf: URL(fileURLWithPath: kube.caFile))), credentials: .token(kube.adminToken),
+            namespace: "lease-test", origin: "the test's admin"))
+        let name = "lease-\(UUID().uuidString.prefix(8).lowercased())"
+        let first = LeaderLease(name: name, namespace: "lease-test", kube: client, identity: "replica-a", leaseDuration: .seconds(2))
+        let second = LeaderLease(name: name, namespace: "lease-test", kube: client, identity: "replica-b", leaseDuration: .seconds(2))
+        #expect(try await first.acquireOrRenew())
+        #expect(try await !second.acquireOrRenew())
+        #expect(try await first.acquireOrRenew())
+        #expect(try await !second.acquireOrRenew())
+        // replica-a dies: it renews no more.
+        let died = ContinuousClock.now
+        try await waitUntil(timeout: .seconds(5)) { try await second.acquireOrRenew() }
+        let tookOver = ContinuousClock.now - died
+        print("lease test: replica-b took over \(tookOver) after replica-a stopped renewing (lease duration 2 s)")
+        #expect(tookOver >= .seconds(1) && tookOver < .seconds(4))
+        #expect(try await !first.acquireOrRenew())
+        let lease = kube.get("/apis/coordination.k8s.io/v1/namespaces/lease-test/leases/\(name)")?["spec"] as? [String: Any]
+        #expect(lease?["holderIdentity"] as? String == "replica-b" && lease?["leaseTransitions"] as? Int == 1)
+        // replica-b stops cleanly: replica-a need not wait.
+        await second.release()
+        #expect(try await first.acquireOrRenew())
+        try await client.shutdown()
     }
 }

@@ -6,7 +6,9 @@ import ServiceLifecycle
 /// Keeps every App's installation tokens fresh: renews those with under 30 minutes left (checked
 /// every `renewEvery`), and reconciles the Secrets with the App's installations at start and every
 /// `reconcileEvery` (docs/github-app.md). Failures are logged, counted and tried again next time;
-/// nothing here stops the server.
+/// nothing here stops the server. With several replicas only the holder of the Lease
+/// `hookgate-github-apps` (in the first App's Secret namespace) does it; every replica serves
+/// webhooks.
 public final class GitHubAppService: Service, Sendable {
     private let apps: @Sendable () -> [GitHubApp]
     private let kube: KubeAccess
@@ -15,6 +17,10 @@ public final class GitHubAppService: Service, Sendable {
     private let logger: Logger
     private let renewEvery: Duration
     private let reconcileEvery: Duration
+    private let leaseDuration: Duration
+    private let retryPeriod: Duration
+    private let identity: String
+    public static let leaseName = "hookgate-github-apps"
 
     public static let defaultRenewEvery: Duration = .seconds(60)
     public static let defaultReconcileEvery: Duration = .seconds(600)
@@ -22,8 +28,13 @@ public final class GitHubAppService: Service, Sendable {
     /// - Parameter apps: the Apps of the config being served (a reload changes them).
     public init(
         apps: @escaping @Sendable () -> [GitHubApp], kube: KubeAccess, client: HTTPClient, metrics: HookMetrics, logger: Logger,
-        renewEvery: Duration = GitHubAppService.defaultRenewEvery, reconcileEvery: Duration = GitHubAppService.defaultReconcileEvery
+        renewEvery: Duration = GitHubAppService.defaultRenewEvery, reconcileEvery: Duration = GitHubAppService.defaultReconcileEvery,
+        leaseDuration: Duration = LeaderLease.defaultLeaseDuration, retryPeriod: Duration = LeaderLease.defaultRetryPeriod,
+        identity: String = LeaderLease.defaultIdentity()
     ) {
+        self.leaseDuration = leaseDuration
+        self.retryPeriod = retryPeriod
+        self.identity = identity
         self.apps = apps
         self.kube = kube
         self.client = client
@@ -34,29 +45,60 @@ public final class GitHubAppService: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
+        let held: LeaderLease? = await cancelWhenGracefulShutdown {
+            var lease: LeaderLease?
+            var leading = false
             var lastReconcile: ContinuousClock.Instant?
+            var lastRenew: ContinuousClock.Instant?
             while !Task.isCancelled {
-                let reconcile = lastReconcile.map { ContinuousClock.now - $0 >= self.reconcileEvery } ?? true
-                if reconcile { lastReconcile = .now }
-                await self.tick(reconcile: reconcile)
-                try? await Task.sleep(for: self.renewEvery)
+                let apps = self.apps()
+                if !apps.isEmpty, let kube = self.kubeClient() {
+                    let current = lease ?? LeaderLease(
+                        name: Self.leaseName, namespace: apps[0].secrets.namespace, kube: kube, identity: self.identity, leaseDuration: self.leaseDuration)
+                    lease = current
+                    let holds: Bool
+                    do {
+                        holds = try await current.acquireOrRenew()
+                    } catch {
+                        self.logger.error("cannot take or renew the Lease that chooses the replica keeping GitHub App tokens", metadata: ["kube.error": "\(error)"])
+                        holds = false
+                    }
+                    if holds != leading {
+                        self.logger.info(holds ? "this replica keeps the GitHub App tokens now" : "another replica keeps the GitHub App tokens now",
+                                         metadata: ["lease.identity": "\(self.identity)"])
+                        leading = holds
+                        if holds { lastReconcile = nil; lastRenew = nil }
+                    }
+                    if leading, lastRenew.map({ ContinuousClock.now - $0 >= self.renewEvery }) ?? true {
+                        let reconcile = lastReconcile.map { ContinuousClock.now - $0 >= self.reconcileEvery } ?? true
+                        if reconcile { lastReconcile = .now }
+                        lastRenew = .now
+                        await self.tick(apps, kube: kube, reconcile: reconcile)
+                    }
+                }
+                try? await Task.sleep(for: self.retryPeriod)
             }
+            return leading ? lease : nil
+        }
+        // Stopping: let another replica take over at once rather than after the lease duration.
+        await held?.release()
+    }
+
+    /// The Kubernetes client, or nil (logged) when there is none.
+    private func kubeClient() -> KubeClient? {
+        do {
+            guard let client = try kube.client() else {
+                logger.error("GitHub App tokens are kept in Kubernetes Secrets, and hookgate has no way to reach the Kubernetes API")
+                return nil
+            }
+            return client
+        } catch {
+            logger.error("cannot reach the Kubernetes API to keep GitHub App tokens", metadata: ["kube.error": "\(error)"])
+            return nil
         }
     }
 
-    private func tick(reconcile: Bool) async {
-        let apps = apps()
-        guard !apps.isEmpty else { return }
-        let kubeClient: KubeClient
-        do {
-            guard let client = try kube.client() else {
-                return logger.error("GitHub App tokens are kept in Kubernetes Secrets, and hookgate has no way to reach the Kubernetes API")
-            }
-            kubeClient = client
-        } catch {
-            return logger.error("cannot reach the Kubernetes API to keep GitHub App tokens", metadata: ["kube.error": "\(error)"])
-        }
+    private func tick(_ apps: [GitHubApp], kube kubeClient: KubeClient, reconcile: Bool) async {
         for app in apps {
             let secrets = InstallationSecrets(app: app, github: GitHubAppClient(app: app, client: client), kube: kubeClient, metrics: metrics)
             if reconcile { await secrets.reconcile(logger: logger) }

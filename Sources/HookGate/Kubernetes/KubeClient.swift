@@ -103,6 +103,22 @@ public final class KubeClient: Sendable {
         }
     }
 
+    /// One object, or nil when there is none.
+    func get(_ resource: KubeResource, namespace: String, name: String) async throws(KubeError) -> Data? {
+        do {
+            return try await send(.GET, resource.path(namespace: namespace, name: name), call: .init(verb: "get", resource: resource, namespace: namespace, name: name))
+        } catch where error.reason == .notFound {
+            return nil
+        }
+    }
+
+    /// Replaces an object (its `metadata.resourceVersion` makes this fail with a conflict when it
+    /// changed since it was read).
+    func replace(_ resource: KubeResource, namespace: String, name: String, object: Data) async throws(KubeError) {
+        _ = try await send(.PUT, resource.path(namespace: namespace, name: name), body: object, contentType: "application/json",
+                           call: .init(verb: "update", resource: resource, namespace: namespace, name: name))
+    }
+
     /// Creates an object.
     func create(_ resource: KubeResource, namespace: String, object: Data, name: String?) async throws(KubeError) {
         _ = try await send(.POST, resource.path(namespace: namespace), body: object, contentType: "application/json",

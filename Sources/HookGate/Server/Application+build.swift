@@ -21,6 +21,9 @@ public struct ServerOptions: Sendable {
     /// How often GitHub App tokens are checked for renewal, and the Secrets reconciled.
     public var appRenewEvery: Duration = GitHubAppService.defaultRenewEvery
     public var appReconcileEvery: Duration = GitHubAppService.defaultReconcileEvery
+    /// The Lease that lets one replica keep the tokens: how long it holds, how often it is renewed.
+    public var appLeaseDuration: Duration = LeaderLease.defaultLeaseDuration
+    public var appRetryPeriod: Duration = LeaderLease.defaultRetryPeriod
 
     public static let defaultIdleTimeout: TimeAmount = .seconds(60)
     public static let defaultRequestReadTimeout: TimeAmount = .seconds(30)
@@ -126,7 +129,8 @@ public func buildApplication(
     if !config.githubApps.isEmpty {
         services.append(GitHubAppService(
             apps: { table.config.githubApps }, kube: kube, client: client, metrics: recorder, logger: logger,
-            renewEvery: options.appRenewEvery, reconcileEvery: options.appReconcileEvery))
+            renewEvery: options.appRenewEvery, reconcileEvery: options.appReconcileEvery,
+            leaseDuration: options.appLeaseDuration, retryPeriod: options.appRetryPeriod))
     }
     if let adminListen = options.adminListen {
         guard config.adminToken != nil else {
