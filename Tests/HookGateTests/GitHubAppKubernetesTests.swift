@@ -142,4 +142,55 @@ struct GitHubAppKubernetesTests {
         #expect(try await first.acquireOrRenew())
         try await client.shutdown()
     }
+
+    /// examples/github-app as shipped, run as the service account its rbac.yaml grants (and nothing
+    /// more): the installation's Secret is written, and a push from it starts a TaskRun that mounts it.
+    @Test func theExampleRunsWithItsLeastPrivilege() async throws {
+        let example = Fixtures.packageRoot + "/examples/github-app"
+        for namespace in ["hookgate-system", "ci"] { try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]]) }
+        try kube.apply(file: example + "/rbac.yaml")
+        let publicKey = Python.run("""
+            import sys
+            from cryptography.hazmat.primitives import serialization
+            key = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+            sys.stdout.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+            """, arguments: [example + "/keys/peribolos.pem"])
+        let api = try await FakeGitHubAPI.start(publicKey: publicKey, issuer: "123456")
+        // The push fixture comes from installation 1.
+        api.setInstallations([.init(id: 1, account: "Codertocat")])
+        let folder = Fixtures.temporaryDirectory()
+        try FileManager.default.copyItem(atPath: example + "/keys", toPath: folder + "/keys")
+        try FileManager.default.copyItem(atPath: example + "/taskrun.yaml", toPath: folder + "/taskrun.yaml")
+        try String(contentsOfFile: example + "/hookgate.yaml", encoding: .utf8)
+            .replacingOccurrences(of: "    appID: 123456\n", with: "    appID: 123456\n    apiURL: \"\(api.baseURL)\"\n")
+            .write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let config = try ConfigLoader.load(path: folder + "/hookgate.yaml")
+        let token = try String(contentsOfFile: kube.serviceAccountDir + "/token", encoding: .utf8)
+        let client = try KubeClient(connection: KubeConnection(
+            server: kube.url, certificateAuthority: Array(try Data(contentsOf: URL(fileURLWithPath: kube.caFile))), credentials: .token(token),
+            namespace: "hookgate-system", origin: "the example's service account"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        var options = ServerOptions(listen: ListenAddress(host: "127.0.0.1", port: 0))
+        options.appRetryPeriod = .milliseconds(300)
+        let app = try buildApplication(config: config, options: options, client: .shared, kube: KubeAccess(client: client), store: store, metrics: PrometheusCollectorRegistry(), logger: logger)
+        let webhookKey = try String(contentsOfFile: example + "/keys/webhook.key", encoding: .utf8)
+        try await app.test(.live) { http in
+            // Reconcile at start writes the Secret of the installation that exists.
+            try await waitUntil { kube.get("/api/v1/namespaces/ci/secrets/gh-1") != nil }
+            let body = Fixtures.data("github-push-branch-created-with-installation.json")
+            let answer = try await http.execute(uri: config.endpoints[0].path, method: .post, headers: [
+                .contentType: "application/json", HTTPField.Name("X-GitHub-Event")!: "push", HTTPField.Name("X-GitHub-Delivery")!: "app-push-1",
+                HTTPField.Name("X-Hub-Signature-256")!: "sha256=" + Python.hmacHex(key: webhookKey, body: body)], body: ByteBuffer(bytes: body)) { String(buffer: $0.body) }
+            #expect(answer == "queued")
+            try await waitUntil { !(kube.get("/apis/tekton.dev/v1/namespaces/ci/taskruns")?["items"] as? [[String: Any]] ?? []).isEmpty }
+            let run = (kube.get("/apis/tekton.dev/v1/namespaces/ci/taskruns")?["items"] as? [[String: Any]])?.first
+            let workspaces = (run?["spec"] as? [String: Any])?["workspaces"] as? [[String: Any]]
+            #expect((workspaces?.first?["secret"] as? [String: Any])?["secretName"] as? String == "gh-1")
+        }
+        await store.close()
+        try await client.shutdown()
+        await api.stop()
+    }
 }
