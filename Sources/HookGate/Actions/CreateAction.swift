@@ -34,8 +34,15 @@ public struct CreateAction: ActionSpec {
 
     public func makeNotifiers(target: String, resources: ActionResources) throws(ConfigError) -> [any Notifier] {
         let kube = try resources.kubernetes()
+        // An endpoint that receives a GitHub App's webhooks names its installations' Secrets.
+        var secret: (@Sendable (Int, String) -> String)?
+        if let app = resources.endpoint.notify.lazy.compactMap({ ($0.spec as? GitHubAppAction)?.app }).first {
+            let naming = app.secrets
+            secret = { installation, account in naming.name(installation: installation, account: account) }
+        }
         return [CreateNotifier(
-            target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required, client: kube)]
+            target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required,
+            installationSecret: secret, client: kube)]
     }
 
     static let kind = ActionKind(names: ["create", "tekton"]) { input in

@@ -67,7 +67,11 @@ public struct ObjectTemplate: Sendable, Equatable {
         "repository", "repoURL", "sshURL", "ref", "branch", "tag", "revision", "before", "changedFiles",
         "image", "registry", "imageRepository", "imageTag", "digest",
         "pullRequest", "pullRequestURL", "action", "headRef", "headRepoURL", "baseRef", "title", "author", "fromFork", "releaseName", "releaseURL",
+        "installationID", "installationSecret",
     ]
+
+    /// What the GitHub App placeholders read from the body: the installation a delivery came from.
+    static let installationPaths: Set<BodyPath> = Set(["installation.id", "installation.account.login"].compactMap(BodyPath.init))
 
     /// Parses `yaml`; every problem (not a mapping, no `kind`, an unknown placeholder) is an error.
     public init(yaml: String) throws(TemplateError) {
@@ -104,6 +108,9 @@ public struct ObjectTemplate: Sendable, Equatable {
             }
             throw TemplateError("unknown placeholder $(hook.\(name)); known: " + Self.variables.map { "$(hook.\($0))" }.joined(separator: ", ")
                 + ", $(hook.body.PATH) with PATH in dots and [n] (pull_request.labels[0].name), and $(hook.header.NAME)")
+        }
+        if Self.placeholders(in: root).contains(where: { $0 == "installationID" || $0 == "installationSecret" }) {
+            paths.formUnion(Self.installationPaths)
         }
         bodyPaths = paths
         headerNames = headers

@@ -13,6 +13,8 @@ public struct CreateNotifier: Notifier {
     let template: ObjectTemplate
     /// `body.PATH` and `header.NAME` placeholders every event must have a value for.
     let required: [String]
+    /// The Secret name of an installation (id, account), when the endpoint receives a GitHub App's webhooks.
+    let installationSecret: (@Sendable (Int, String) -> String)?
     let client: KubeClient
 
     /// The labels every created object carries.
@@ -20,7 +22,11 @@ public struct CreateNotifier: Notifier {
     public static let eventLabel = "hookgate.io/event"
     public static let deliveryLabel = "hookgate.io/delivery"
 
-    public init(target: String, resource: KubeResource, namespace: String, template: ObjectTemplate, required: [String] = [], client: KubeClient) {
+    public init(
+        target: String, resource: KubeResource, namespace: String, template: ObjectTemplate, required: [String] = [],
+        installationSecret: (@Sendable (Int, String) -> String)? = nil, client: KubeClient
+    ) {
+        self.installationSecret = installationSecret
         self.required = required
         self.target = target
         self.resource = resource
@@ -55,7 +61,7 @@ public struct CreateNotifier: Notifier {
 
     /// The object for one event: placeholders filled, a name derived from the delivery, labels.
     func render(_ event: HookEvent, index: Int, context: NotifyContext) -> ObjectTemplate.Value {
-        var object = template.render(Self.variables(event, context: context))
+        var object = template.render(Self.variables(event, context: context, installationSecret: installationSecret))
         var metadata = object["metadata"] ?? .object([])
         let prefix = metadata["generateName"]?.string ?? metadata["name"]?.string.map { $0 + "-" } ?? resource.kind.lowercased() + "-"
         let digest = Self.nameDigest(target: target, deliveryID: context.deliveryID, index: index)
@@ -83,11 +89,20 @@ public struct CreateNotifier: Notifier {
     }
 
     /// The values `$(hook.NAME)` stands for.
-    static func variables(_ event: HookEvent, context: NotifyContext) -> [String: ObjectTemplate.Variable] {
+    static func variables(
+        _ event: HookEvent, context: NotifyContext, installationSecret: (@Sendable (Int, String) -> String)? = nil
+    ) -> [String: ObjectTemplate.Variable] {
         var values: [String: ObjectTemplate.Variable] = [
             "event": .string(event.name), "deliveryID": .string(context.deliveryID),
             "endpoint": .string(context.endpoint), "source": .string(context.source.rawValue),
         ]
+        // A delivery from a GitHub App's installation: its id, and the Secret hookgate keeps its token in.
+        if let installation = event.bodyValues["installation.id"] {
+            values["installationID"] = .string(installation)
+            if let installationSecret, let id = Int(installation) {
+                values["installationSecret"] = .string(installationSecret(id, event.bodyValues["installation.account.login"] ?? ""))
+            }
+        }
         switch event.kind {
         case .gitPush(let push):
             values["repository"] = .string(push.fullName)
