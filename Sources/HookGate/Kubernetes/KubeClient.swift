@@ -47,26 +47,16 @@ public final class KubeClient: Sendable {
 
     /// Names of the objects of `resource` in `namespace` whose labels match.
     func listNames(_ resource: KubeResource, namespace: String, labels: [String: String]) async throws(KubeError) -> [String] {
-        let selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        var path = resource.path(namespace: namespace)
-        if !selector.isEmpty {
-            path += "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? selector)
-        }
-        let body = try await send(.GET, path, call: .init(verb: "list", resource: resource, namespace: namespace))
-        struct List: Decodable {
-            struct Item: Decodable { struct Metadata: Decodable { var name: String }; var metadata: Metadata }
-            var items: [Item]
-        }
-        guard let list = try? JSONDecoder().decode(List.self, from: body) else {
-            throw KubeError(reason: .other, code: 200, description: "the list of \(resource) in \(namespace) is not the JSON expected")
-        }
-        return list.items.map(\.metadata.name)
+        try await listMetadata(resource, namespace: namespace, labels: labels).map(\.name)
     }
 
     /// The metadata of the objects of `resource` in `namespace` whose labels match.
     func listMetadata(_ resource: KubeResource, namespace: String, labels: [String: String]) async throws(KubeError) -> [ObjectMetadata] {
         let selector = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        let path = resource.path(namespace: namespace) + "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? selector)
+        var path = resource.path(namespace: namespace)
+        if !selector.isEmpty {
+            path += "?labelSelector=" + (selector.addingPercentEncoding(withAllowedCharacters: Self.unreserved) ?? selector)
+        }
         let body = try await send(.GET, path, call: .init(verb: "list", resource: resource, namespace: namespace))
         struct List: Decodable {
             struct Item: Decodable { var metadata: ObjectMetadata }
