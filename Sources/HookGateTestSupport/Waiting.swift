@@ -15,3 +15,10 @@ public struct WaitTimeout: Error, CustomStringConvertible {
     public var description: String
 }
 
+
+extension Result where Failure == any Error {
+    /// The outcome of `body`, so a test can clean up before it rethrows.
+    public init(_ body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

@@ -104,7 +104,7 @@ public struct GitHubAppClient: Sendable {
             response = try await client.execute(request, timeout: timeout)
             body = try await response.body.collect(upTo: 8 << 20)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw Failure(cause: .timeout, description: "\(what) did not answer within \(timeout.nanoseconds / 1_000_000_000) s")
+            throw Failure(cause: .timeout, description: "\(what) did not answer within \(timeout.nanoseconds / 1_000_000) ms")
         } catch {
             throw Failure(cause: .unreachable, description: "\(what): \(error)")
         }
