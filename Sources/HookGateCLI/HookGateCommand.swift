@@ -12,7 +12,7 @@ struct HookGateCommand: AsyncParsableCommand {
               hookgate --config /etc/fluxrecv/fluxrecv.yaml --listen :8080
             """,
         version: HookGateVersion.current,
-        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self, DeliveriesCommand.self, Verify.self, Send.self, BackendsCommand.self, AppCommand.self],
+        subcommands: [Serve.self, Check.self, Endpoints.self, Keygen.self, DeliveriesCommand.self, Verify.self, Send.self, BackendsCommand.self, AppCommand.self, HooksCommand.self],
         defaultSubcommand: Serve.self
     )
 

@@ -101,6 +101,7 @@ public enum ConfigLoader {
         }
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
         warnings += replayWindowWarnings(for: endpoints, delivery: delivery, file: file)
+        delivery.acceptedLookback = endpoints.compactMap { $0.gitHost?.recover?.lookback }.max() ?? .zero
         var config = Config(
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
@@ -176,7 +177,7 @@ public enum ConfigLoader {
         item.rejectUnknownKeys(
             own
                 ? ["name", "id", "source", "keyPath", "keyPaths", "registryHost", "notify", "delivery", "app"]
-                    + SourceKind.allKeys(own: true) + AdmissionLoader.endpointKeys
+                    + SourceKind.allKeys(own: true) + AdmissionLoader.endpointKeys + GitHostLoader.endpointKeys
                 : ["source", "keyPath", "registryHost"] + SourceKind.allKeys(own: false))
         var failed = false
         var source: Source?
@@ -269,7 +270,10 @@ public enum ConfigLoader {
         var endpoint = Endpoint(
             name: name, id: id, source: source, keyPaths: keyPaths, key: key, registryHost: registryHost, notify: notify,
             delivery: mode, line: item.line, settings: settings)
-        if own { AdmissionLoader.read(item, into: &endpoint) }
+        if own {
+            AdmissionLoader.read(item, into: &endpoint)
+            endpoint.gitHost = GitHostLoader.read(item, source: source, app: appAction != nil, folder: folder)
+        }
         if let id, !source.verifiesSender(of: endpoint), id.count < ConfigLoader.minimumUnguardedIDLength {
             reader.problem(
                 "`\(item.qualified("id"))` is the only guard of a \(source.rawValue) endpoint (it cannot verify who sent a request), so it must be hard to guess; \"\(id)\" has \(id.count) characters",

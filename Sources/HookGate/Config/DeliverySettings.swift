@@ -21,6 +21,12 @@ public struct DeliverySettings: Sendable, Equatable {
     public var concurrencyPerTarget: Int = 4
     /// On shutdown, calls in flight get this long to finish; the rest are retried on the next start.
     public var drainTimeout: Duration = .seconds(10)
+    /// Accepted delivery ids are kept this long even past `duplicateWindow`: the longest
+    /// `recover.lookback` of the config, so recovery knows what was accepted.
+    public var acceptedLookback: Duration = .zero
+
+    /// How long a seen delivery id is kept.
+    public var seenRetention: Duration { max(duplicateWindow, acceptedLookback) }
 
     public init() {}
 }

@@ -28,6 +28,9 @@ public struct Endpoint: Sendable {
     public var allowFrom: [AddressRange]?
     /// How many requests the endpoint takes (`rateLimit`); nil: no limit but the server's.
     public var rateLimit: RateLimit?
+    /// Its git host's API, and the hooks kept and deliveries recovered through it (`gitAPI`,
+    /// `register`, `recover`); nil: none.
+    public var gitHost: GitHostSettings?
 
     /// The last segment of the endpoint's URL: `id`, else the key's fingerprint.
     public var urlSegment: String { id ?? fingerprint }
@@ -72,7 +75,7 @@ extension Endpoint: Equatable {
         left.name == right.name && left.source == right.source && left.keyPaths == right.keyPaths && left.key == right.key
             && left.registryHost == right.registryHost && left.id == right.id && left.settings.isEqual(to: right.settings)
             && left.notify == right.notify && left.delivery == right.delivery && left.line == right.line
-            && left.allowFrom == right.allowFrom && left.rateLimit == right.rateLimit
+            && left.allowFrom == right.allowFrom && left.rateLimit == right.rateLimit && left.gitHost == right.gitHost
     }
 }
 

@@ -524,3 +524,13 @@ extension Duration {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
+
+extension DeliveryStore {
+    /// Whether `endpoint` accepted the delivery with the sender's id `deliveryID` within `window`
+    /// (the seen table; docs/git-hosts.md). A read that fails answers false: asking the host for
+    /// a delivery hookgate had is harmless, since it is then a duplicate.
+    public func wasAccepted(endpoint: String, deliveryID: String, within window: Duration) async -> Bool {
+        let keys = Deliveries.dedupeKeys(endpoint: endpoint, senderID: DeliveryIdentity.senderID(deliveryID), body: Data(), bodySigned: false)
+        return (try? await isDuplicate(keys, window: window)) ?? false
+    }
+}

@@ -121,7 +121,7 @@ public final class DeliveryWorker: Service, Sendable {
                 recordGauges(summary, known: known)
                 if Date().timeIntervalSince(lastPrune) > 60 {
                     lastPrune = Date()
-                    try? await store.pruneSeen(before: Date().addingTimeInterval(-settings.duplicateWindow.seconds))
+                    try? await store.pruneSeen(before: Date().addingTimeInterval(-settings.seenRetention.seconds))
                 }
                 await supervisor.wait(timeout: Self.pollInterval)
             }
