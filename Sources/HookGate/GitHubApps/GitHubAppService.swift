@@ -6,9 +6,8 @@ import ServiceLifecycle
 /// Keeps every App's installation tokens fresh: renews those with under 30 minutes left (checked
 /// every `renewEvery`), and reconciles the Secrets with the App's installations at start and every
 /// `reconcileEvery` (docs/github-app.md). Failures are logged, counted and tried again next time;
-/// nothing here stops the server. With several replicas only the holder of the Lease
-/// `hookgate-github-apps` (in the first App's Secret namespace) does it; every replica serves
-/// webhooks.
+/// nothing here stops the server. With several replicas only the ``Leadership`` holder does it
+/// (the Lease `hookgate-leader`, in the first App's Secret namespace); every replica serves webhooks.
 public final class GitHubAppService: Service, Sendable {
     private let apps: @Sendable () -> [GitHubApp]
     private let kube: KubeAccess
@@ -17,10 +16,8 @@ public final class GitHubAppService: Service, Sendable {
     private let logger: Logger
     private let renewEvery: Duration
     private let reconcileEvery: Duration
-    private let leaseDuration: Duration
     private let retryPeriod: Duration
-    private let identity: String
-    public static let leaseName = "hookgate-github-apps"
+    private let leadership: Leadership
 
     public static let defaultRenewEvery: Duration = .seconds(60)
     public static let defaultReconcileEvery: Duration = .seconds(600)
@@ -29,12 +26,10 @@ public final class GitHubAppService: Service, Sendable {
     public init(
         apps: @escaping @Sendable () -> [GitHubApp], kube: KubeAccess, client: HTTPClient, metrics: HookMetrics, logger: Logger,
         renewEvery: Duration = GitHubAppService.defaultRenewEvery, reconcileEvery: Duration = GitHubAppService.defaultReconcileEvery,
-        leaseDuration: Duration = LeaderLease.defaultLeaseDuration, retryPeriod: Duration = LeaderLease.defaultRetryPeriod,
-        identity: String = LeaderLease.defaultIdentity()
+        leadership: Leadership, retryPeriod: Duration = LeaderLease.defaultRetryPeriod
     ) {
-        self.leaseDuration = leaseDuration
+        self.leadership = leadership
         self.retryPeriod = retryPeriod
-        self.identity = identity
         self.apps = apps
         self.kube = kube
         self.client = client
@@ -45,27 +40,17 @@ public final class GitHubAppService: Service, Sendable {
     }
 
     public func run() async throws {
-        let held: LeaderLease? = await cancelWhenGracefulShutdown {
-            var lease: LeaderLease?
+        await cancelWhenGracefulShutdown {
             var leading = false
             var lastReconcile: ContinuousClock.Instant?
             var lastRenew: ContinuousClock.Instant?
             while !Task.isCancelled {
                 let apps = self.apps()
                 if !apps.isEmpty, let kube = self.kubeClient() {
-                    let current = lease ?? LeaderLease(
-                        name: Self.leaseName, namespace: apps[0].secrets.namespace, kube: kube, identity: self.identity, leaseDuration: self.leaseDuration)
-                    lease = current
-                    let holds: Bool
-                    do {
-                        holds = try await current.acquireOrRenew()
-                    } catch {
-                        self.logger.error("cannot take or renew the Lease that chooses the replica keeping GitHub App tokens", metadata: ["kube.error": "\(error)"])
-                        holds = false
-                    }
+                    let holds = await self.leadership.holds() ?? false
                     if holds != leading {
                         self.logger.info(holds ? "this replica keeps the GitHub App tokens now" : "another replica keeps the GitHub App tokens now",
-                                         metadata: ["lease.identity": "\(self.identity)"])
+                                         metadata: ["lease.identity": "\(self.leadership.identity)"])
                         leading = holds
                         if holds { lastReconcile = nil; lastRenew = nil }
                     }
@@ -78,10 +63,9 @@ public final class GitHubAppService: Service, Sendable {
                 }
                 try? await Task.sleep(for: self.retryPeriod)
             }
-            return leading ? lease : nil
         }
         // Stopping: let another replica take over at once rather than after the lease duration.
-        await held?.release()
+        await leadership.release()
     }
 
     /// The Kubernetes client, or nil (logged) when there is none.

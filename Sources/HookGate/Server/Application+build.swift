@@ -126,12 +126,18 @@ public func buildApplication(
     let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, breakers: worker.breakers, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
     var services: [any Service] = [worker]
+    // One Lease chooses the replica that keeps App tokens, hooks and recovery.
+    let leadership = Leadership(
+        kube: kube, namespace: { table.config.githubApps.first?.secrets.namespace }, leaseDuration: options.appLeaseDuration,
+        retryPeriod: options.appRetryPeriod, logger: logger)
     if !config.githubApps.isEmpty {
         services.append(GitHubAppService(
             apps: { table.config.githubApps }, kube: kube, client: client, metrics: recorder, logger: logger,
             renewEvery: options.appRenewEvery, reconcileEvery: options.appReconcileEvery,
-            leaseDuration: options.appLeaseDuration, retryPeriod: options.appRetryPeriod))
+            leadership: leadership, retryPeriod: options.appRetryPeriod))
     }
+    services.append(GitHostService(
+        endpoints: { table.config.endpoints }, client: client, store: store, metrics: recorder, logger: logger, leadership: leadership))
     if let adminListen = options.adminListen {
         guard config.adminToken != nil else {
             throw ConfigError(problems: [ConfigProblem(
