@@ -53,7 +53,19 @@ public final class FakeGitHost: Sendable {
         public var body: Data
     }
 
+    /// A commit status as set through the API.
+    public struct Status: Sendable, Equatable {
+        public var repository: String
+        public var sha: String
+        /// In the host's own words (`pending`, GitLab's `running`, Bitbucket's `INPROGRESS`).
+        public var state: String
+        public var context: String
+        public var url: String?
+        public var description: String?
+    }
+
     private struct State {
+        var statuses: [Status] = []
         var hooks: [Hook] = []
         var deliveries: [Delivery] = []
         var nextID = 1
@@ -126,6 +138,8 @@ public final class FakeGitHost: Sendable {
     /// Every call, as `METHOD /path`.
     public var calls: [String] { state.withLock { $0.calls } }
     public var refusedTokens: Int { state.withLock { $0.refusedTokens } }
+    /// Statuses set, in order.
+    public var statuses: [Status] { state.withLock { $0.statuses } }
 
     /// Adds a hook as if made by hand at the host.
     @discardableResult
@@ -189,6 +203,9 @@ public final class FakeGitHost: Sendable {
         guard presented == token else {
             state.withLock { $0.refusedTokens += 1 }
             return reply(Answer(status: 401, json: #"{"message":"Bad credentials"}"#))
+        }
+        if method == .post, let answer = status(flavor: flavor, state: state, path: String(path.dropFirst(flavor.prefix.count)), body: body) {
+            return reply(answer)
         }
         guard path.hasPrefix(flavor.prefix + "/"), let route = Route(flavor: flavor, path: String(path.dropFirst(flavor.prefix.count))) else {
             return reply(Answer(status: 404, json: #"{"message":"Not Found"}"#))
@@ -265,6 +282,37 @@ public final class FakeGitHost: Sendable {
             answer = Answer(status: 404, json: #"{"message":"Not Found"}"#)
         }
         return reply(answer)
+    }
+
+    /// A commit status call (`…/statuses/SHA`, Bitbucket's `…/commit/SHA/statuses/build`).
+    private static func status(flavor: Flavor, state: Store, path: String, body: Data) -> Answer? {
+        let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        let repository: String, sha: String
+        switch flavor {
+        case .gitHub, .gitea:
+            guard parts.count == 5, parts[0] == "repos", parts[3] == "statuses" else { return nil }
+            (repository, sha) = (parts[1] + "/" + parts[2], parts[4])
+        case .gitLab:
+            guard parts.count == 4, parts[0] == "projects", parts[2] == "statuses" else { return nil }
+            (repository, sha) = (parts[1], parts[3])
+        case .bitbucketCloud:
+            guard parts.count == 7, parts[0] == "repositories", parts[3] == "commit", parts[5] == "statuses", parts[6] == "build" else { return nil }
+            (repository, sha) = (parts[1] + "/" + parts[2], parts[4])
+        }
+        let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+        let context = object[flavor == .gitLab ? "name" : flavor == .bitbucketCloud ? "key" : "context"] as? String ?? "default"
+        guard let value = object["state"] as? String, sha.count >= 7 else { return Answer(status: 422, json: #"{"message":"Validation Failed"}"#) }
+        if flavor == .bitbucketCloud, object["url"] as? String == nil { return Answer(status: 400, json: #"{"error":{"message":"url is required"}}"#) }
+        let status = Status(repository: repository, sha: sha, state: value, context: context,
+                            url: (object["target_url"] ?? object["url"]) as? String, description: object["description"] as? String)
+        return state.withLock { state in
+            // GitLab refuses to set the state a status already has.
+            if flavor == .gitLab, state.statuses.last(where: { $0.repository == repository && $0.sha == sha && $0.context == context })?.state == value {
+                return Answer(status: 400, json: #"{"message":"Cannot transition status via :run from :running"}"#)
+            }
+            state.statuses.append(status)
+            return Answer(status: 201, json: json(["state": value, "context": context]))
+        }
     }
 
     /// A path split into the hook scope and what follows `/hooks`.

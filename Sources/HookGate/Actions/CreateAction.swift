@@ -13,6 +13,8 @@ public struct CreateAction: ActionSpec {
     /// Placeholders (`body.PATH`, `header.NAME`) an event must have a value for (`required:`);
     /// without one, the action fails for that delivery instead of rendering them empty.
     public var required: [String] = []
+    /// `report: {context, url}`: set the created run's state on its commit (needs the endpoint's `gitAPI`).
+    public var report: RunReport?
 
     public var kind: String { "create" }
     public var needsKubernetes: Bool { true }
@@ -26,6 +28,7 @@ public struct CreateAction: ActionSpec {
 
     public var definition: String {
         "create \(resource.apiVersion)/\(resource.plural) in \(namespace ?? "-") from \(templateFile ?? "an inline object")"
+            + (report.map { " reporting \($0.context) \($0.url ?? "-")" } ?? "")
     }
 
     public var summary: String {
@@ -40,9 +43,19 @@ public struct CreateAction: ActionSpec {
             let naming = app.secrets
             secret = { installation, account in naming.name(installation: installation, account: account) }
         }
-        return [CreateNotifier(
+        var create = CreateNotifier(
             target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required,
-            installationSecret: secret, client: kube)]
+            installationSecret: secret, client: kube)
+        guard let report else { return [create] }
+        guard let api = resources.endpoint.gitHost?.api else {
+            throw ConfigError(problems: [ConfigProblem(file: resources.file, line: resources.line,
+                message: "`report` sets the run's state at the git host, and the endpoint has no `gitAPI`", fix: "add `gitAPI: {tokenPath: FILE}` to the endpoint")])
+        }
+        let status = StatusNotifier(
+            target: StatusNotifier.target(for: target), resource: resource, report: report, endpoint: resources.endpoint, api: api,
+            client: resources.client, kube: kube)
+        create.report = (report, status.target)
+        return [create, status]
     }
 
     static let kind = ActionKind(names: ["create", "tekton"]) { input in
@@ -55,7 +68,22 @@ public struct CreateAction: ActionSpec {
 
     private static func read(_ options: YAMLObject, folder: String) -> CreateAction? {
         let reader = options.reader
-        options.rejectUnknownKeys(["template", "object", "namespace", "resource", "required"])
+        options.rejectUnknownKeys(["template", "object", "namespace", "resource", "required", "report"])
+        var report: RunReport?
+        if let object = reader.object(options["report"], path: options.qualified("report")) {
+            object.rejectUnknownKeys(["context", "url"])
+            let url = object.string("url")
+            if let url, !(url.hasPrefix("https://") || url.hasPrefix("http://") || url.hasPrefix("$(")) {
+                reader.problem("`\(object.qualified("url"))` must be an http(s) URL template, not \"\(url)\"", at: object["url"],
+                               fix: "for example https://dashboard.example.com/#/namespaces/$(object.namespace)/pipelineruns/$(object.name)")
+            }
+            if let context = object.string("context", required: true) {
+                if context.count > 255 { reader.problem("`\(object.qualified("context"))` is longer than 255 characters", at: object["context"]) }
+                report = RunReport(context: context, url: url)
+            } else {
+                return nil
+            }
+        }
         var required: [String] = []
         for node in options.sequence("required") ?? [] {
             let name = node.string ?? ""
@@ -95,6 +123,7 @@ public struct CreateAction: ActionSpec {
         }
         var action = CreateAction(resource: resource, namespace: options.string("namespace") ?? template.namespace, template: template, templateFile: file)
         action.required = required
+        action.report = report
         return action
     }
 }

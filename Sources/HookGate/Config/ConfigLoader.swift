@@ -102,6 +102,10 @@ public enum ConfigLoader {
         guard reader.problems.isEmpty else { throw ConfigError(problems: reader.problems, files: [file] + reader.files) }
         warnings += replayWindowWarnings(for: endpoints, delivery: delivery, file: file)
         delivery.acceptedLookback = endpoints.compactMap { $0.gitHost?.recover?.lookback }.max() ?? .zero
+        // Reported run states are remembered as seen keys too (RunStatusWatcher).
+        if endpoints.contains(where: { $0.notify.contains { ($0.spec as? CreateAction)?.report != nil } }) {
+            delivery.acceptedLookback = max(delivery.acceptedLookback, RunStatusWatcher.memory)
+        }
         var config = Config(
             file: file, format: format, api: api, limits: limits, delivery: delivery, endpoints: endpoints, warnings: warnings,
             files: [file] + reader.files)
@@ -273,6 +277,11 @@ public enum ConfigLoader {
         if own {
             AdmissionLoader.read(item, into: &endpoint)
             endpoint.gitHost = GitHostLoader.read(item, source: source, app: appAction != nil, folder: folder)
+            if endpoint.gitHost == nil, notify.contains(where: { ($0.spec as? CreateAction)?.report != nil }) {
+                reader.problem("`\(item.qualified("notify"))`: `report` sets the run's state at the git host, and the endpoint has no `gitAPI`", at: item["notify"],
+                               fix: GitHostKind.of(source) == nil ? "\(source) has no commit statuses hookgate can set; remove `report`"
+                                   : "add `gitAPI: {tokenPath: FILE}` (a token that may set commit statuses)")
+            }
         }
         if let id, !source.verifiesSender(of: endpoint), id.count < ConfigLoader.minimumUnguardedIDLength {
             reader.problem(

@@ -22,7 +22,8 @@ public struct DeliverySettings: Sendable, Equatable {
     /// On shutdown, calls in flight get this long to finish; the rest are retried on the next start.
     public var drainTimeout: Duration = .seconds(10)
     /// Accepted delivery ids are kept this long even past `duplicateWindow`: the longest
-    /// `recover.lookback` of the config, so recovery knows what was accepted.
+    /// `recover.lookback` of the config, so recovery knows what was accepted (7 days when a
+    /// `create` action reports run states, which are remembered the same way).
     public var acceptedLookback: Duration = .zero
 
     /// How long a seen delivery id is kept.

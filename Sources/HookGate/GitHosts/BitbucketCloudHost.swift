@@ -74,4 +74,21 @@ struct BitbucketCloudHost: GitHost {
     func redeliver(_ delivery: HostDelivery, of hook: HostHook, in scope: HookScope) async throws(GitHostError) {
         throw GitHostError(cause: .refused, description: "Bitbucket Cloud has no API that sends a delivery again")
     }
+
+    func postStatus(_ status: CommitStatus) async throws(GitHostError) {
+        let state = switch status.state {
+        case .pending: "INPROGRESS"
+        case .success: "SUCCESSFUL"
+        case .failure: "FAILED"
+        case .error: "STOPPED"
+        }
+        // Bitbucket requires a link; without one, the repository's commit page.
+        let body: [String: Any] = [
+            "key": String(status.context.prefix(40)), "name": status.context, "state": state, "description": status.description,
+            "url": status.targetURL ?? "https://bitbucket.org/\(status.repository)/commits/\(status.sha)",
+        ]
+        _ = try await caller.call(
+            .POST, "/repositories/" + HostPath.segments(status.repository) + "/commit/" + HostPath.segment(status.sha) + "/statuses/build",
+            json: body, expecting: [201, 200])
+    }
 }

@@ -77,4 +77,6 @@ public protocol GitHost: Sendable {
     func deliveries(of hook: HostHook, in scope: HookScope, since: Date) async throws(GitHostError) -> [HostDelivery]
     /// Asks the host to send `delivery` again.
     func redeliver(_ delivery: HostDelivery, of hook: HostHook, in scope: HookScope) async throws(GitHostError)
+    /// Sets the status of a commit under its context (a later call replaces it).
+    func postStatus(_ status: CommitStatus) async throws(GitHostError)
 }

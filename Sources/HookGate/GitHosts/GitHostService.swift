@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import Metrics
 import ServiceLifecycle
-import Synchronization
 
 /// The metric names of hook registration and delivery recovery, labelled by endpoint name.
 public enum GitHostMetrics {
@@ -34,8 +33,6 @@ public final class GitHostService: Service, Sendable {
     private let tick: Duration
     private let registrar = HookRegistrar()
     private let recovery = DeliveryRecovery()
-    /// One pacer per API URL: a rate limit holds back every endpoint using that API.
-    private let pacers = Mutex<[String: RateLimitPacer]>([:])
 
     public init(
         endpoints: @escaping @Sendable () -> [Endpoint], client: HTTPClient, store: DeliveryStore, metrics: HookMetrics, logger: Logger,
@@ -86,18 +83,9 @@ public final class GitHostService: Service, Sendable {
         await leadership.release()
     }
 
-    private func pacer(_ api: GitAPI) -> RateLimitPacer {
-        pacers.withLock { pacers in
-            if let pacer = pacers[api.url] { return pacer }
-            let pacer = RateLimitPacer()
-            pacers[api.url] = pacer
-            return pacer
-        }
-    }
-
     private func runDue(_ endpoint: Endpoint, all: [Endpoint], schedule: inout Schedule) async {
         guard let settings = endpoint.gitHost, let registration = settings.register, let kind = GitHostKind.of(endpoint.source) else { return }
-        let pacer = pacer(settings.api)
+        let pacer = RateLimitPacer.shared(for: settings.api.url)
         if pacer.waitUntil() != nil { return }
         let now = ContinuousClock.now
         var log = logger

@@ -97,4 +97,10 @@ struct GitHubHost: GitHost {
             .POST, base(scope) + "/hooks/" + HostPath.segment(hook.id) + "/deliveries/" + HostPath.segment(delivery.id) + "/attempts",
             expecting: [202, 200])
     }
+
+    func postStatus(_ status: CommitStatus) async throws(GitHostError) {
+        var body: [String: Any] = ["state": status.state.rawValue, "context": status.context, "description": status.description]
+        if let url = status.targetURL { body["target_url"] = url }
+        _ = try await caller.call(.POST, "/repos/" + HostPath.segments(status.repository) + "/statuses/" + HostPath.segment(status.sha), json: body, expecting: [201])
+    }
 }

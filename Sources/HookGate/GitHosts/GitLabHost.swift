@@ -95,4 +95,20 @@ struct GitLabHost: GitHost {
             .POST, base(scope) + "/hooks/" + HostPath.segment(hook.id) + "/events/" + HostPath.segment(delivery.id) + "/resend",
             expecting: [201, 200, 202])
     }
+
+    func postStatus(_ status: CommitStatus) async throws(GitHostError) {
+        let state = switch status.state {
+        case .pending: "running"
+        case .success: "success"
+        case .failure: "failed"
+        case .error: "canceled"
+        }
+        var body: [String: Any] = ["state": state, "name": status.context, "description": status.description]
+        if let url = status.targetURL { body["target_url"] = url }
+        do {
+            _ = try await caller.call(.POST, "/projects/" + HostPath.segment(status.repository) + "/statuses/" + HostPath.segment(status.sha), json: body, expecting: [201, 200])
+        } catch where error.cause == .refused && error.description.contains("Cannot transition status") {
+            // GitLab refuses to set the state a status has already: it is set.
+        }
+    }
 }

@@ -71,4 +71,10 @@ struct GiteaHost: GitHost {
     func redeliver(_ delivery: HostDelivery, of hook: HostHook, in scope: HookScope) async throws(GitHostError) {
         throw GitHostError(cause: .refused, description: "Gitea and Forgejo have no API that sends a delivery again")
     }
+
+    func postStatus(_ status: CommitStatus) async throws(GitHostError) {
+        var body: [String: Any] = ["state": status.state.rawValue, "context": status.context, "description": status.description]
+        if let url = status.targetURL { body["target_url"] = url }
+        _ = try await caller.call(.POST, "/repos/" + HostPath.segments(status.repository) + "/statuses/" + HostPath.segment(status.sha), json: body, expecting: [201, 200])
+    }
 }

@@ -37,3 +37,18 @@ public final class RateLimitPacer: Sendable {
     }
 
 }
+
+extension RateLimitPacer {
+    private static let byAPI = Mutex<[String: RateLimitPacer]>([:])
+
+    /// The process's pacer of the API at `url`: a rate limit holds back every caller of that API
+    /// (registration, recovery, status reports).
+    public static func shared(for url: String) -> RateLimitPacer {
+        byAPI.withLock { pacers in
+            if let pacer = pacers[url] { return pacer }
+            let pacer = RateLimitPacer()
+            pacers[url] = pacer
+            return pacer
+        }
+    }
+}

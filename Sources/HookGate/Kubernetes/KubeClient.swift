@@ -7,10 +7,10 @@ import NIOSSL
 /// A small Kubernetes REST client: the calls hookgate's notifiers make, over AsyncHTTPClient.
 public final class KubeClient: Sendable {
     public let connection: KubeConnection
-    private let http: HTTPClient
+    let http: HTTPClient
     private let tokenFile: TokenFile?
 
-    private static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
+    static let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~/")
 
     /// Every call's limit.
     static let timeout: TimeAmount = .seconds(10)
@@ -115,19 +115,25 @@ public final class KubeClient: Sendable {
                            call: .init(verb: "create", resource: resource, namespace: namespace, name: name))
     }
 
-    private func send(
-        _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil, call: KubeError.Call
-    ) async throws(KubeError) -> Data {
+    /// A request to `path` with the connection's credentials.
+    func authorizedRequest(_ method: HTTPMethod, _ path: String) async -> HTTPClientRequest {
         var request = HTTPClientRequest(url: connection.server + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
-        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         switch connection.credentials {
         case .token(let token): request.headers.add(name: "Authorization", value: "Bearer " + token)
         case .tokenFile: if let token = await tokenFile?.current() { request.headers.add(name: "Authorization", value: "Bearer " + token) }
         case .clientCertificate, .none: break
         }
+        return request
+    }
+
+    private func send(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, contentType: String? = nil, call: KubeError.Call
+    ) async throws(KubeError) -> Data {
+        var request = await authorizedRequest(method, path)
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         do {
             let response = try await http.execute(request, timeout: Self.timeout)
             let bytes = Data((try await response.body.collect(upTo: Self.maxResponseBytes)).readableBytesView)

@@ -1,5 +1,5 @@
 /// A Kubernetes resource type: where its objects live in the API.
-public struct KubeResource: Sendable, Equatable, CustomStringConvertible {
+public struct KubeResource: Sendable, Hashable, CustomStringConvertible {
     /// The API group; empty for the core group (`v1`).
     public var group: String
     public var version: String

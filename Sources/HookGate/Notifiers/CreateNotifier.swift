@@ -16,6 +16,8 @@ public struct CreateNotifier: Notifier {
     /// The Secret name of an installation (id, account), when the endpoint receives a GitHub App's webhooks.
     let installationSecret: (@Sendable (Int, String) -> String)?
     let client: KubeClient
+    /// With `report:`: what the created object carries for it, and the status notifier's target.
+    var report: (RunReport, statusTarget: String)?
 
     /// The labels every created object carries.
     public static let endpointLabel = "hookgate.io/endpoint"
@@ -61,7 +63,8 @@ public struct CreateNotifier: Notifier {
 
     /// The object for one event: placeholders filled, a name derived from the delivery, labels.
     func render(_ event: HookEvent, index: Int, context: NotifyContext) -> ObjectTemplate.Value {
-        var object = template.render(Self.variables(event, context: context, installationSecret: installationSecret))
+        let variables = Self.variables(event, context: context, installationSecret: installationSecret)
+        var object = template.render(variables)
         var metadata = object["metadata"] ?? .object([])
         let prefix = metadata["generateName"]?.string ?? metadata["name"]?.string.map { $0 + "-" } ?? resource.kind.lowercased() + "-"
         let digest = Self.nameDigest(target: target, deliveryID: context.deliveryID, index: index)
@@ -77,6 +80,13 @@ public struct CreateNotifier: Notifier {
         labels.set(Self.endpointLabel, .string(Self.labelValue(context.endpoint)))
         labels.set(Self.eventLabel, .string(Self.labelValue(event.name)))
         labels.set(Self.deliveryLabel, .string(Self.labelValue(context.deliveryID)))
+        if let (report, statusTarget) = report,
+           let annotations = report.annotations(for: event, variables: variables, statusTarget: statusTarget, source: context.source) {
+            labels.set(RunReport.label, .string("true"))
+            var existing = metadata["annotations"] ?? .object([])
+            for (key, value) in annotations.sorted(by: { $0.key < $1.key }) { existing.set(key, .string(value)) }
+            metadata.set("annotations", existing)
+        }
         metadata.set("labels", labels)
         object.set("metadata", metadata)
         return object

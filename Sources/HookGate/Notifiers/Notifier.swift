@@ -31,6 +31,10 @@ public protocol Notifier: Sendable {
 
     /// The backend's `host:port`, the label of the per-backend metrics; nil for other notifiers.
     var backendLabel: String? { get }
+
+    /// Whether webhooks are dispatched to it; false for one whose work a service queues
+    /// (``StatusNotifier``).
+    var takesWebhooks: Bool { get }
 }
 
 extension Notifier {
@@ -39,6 +43,7 @@ extension Notifier {
     public var isRequired: Bool { true }
     public var pausing: Pausing? { nil }
     public var backendLabel: String? { nil }
+    public var takesWebhooks: Bool { true }
 }
 
 /// Where the events came from, for logs and for notifiers that record it.

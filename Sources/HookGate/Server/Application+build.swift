@@ -138,6 +138,8 @@ public func buildApplication(
     }
     services.append(GitHostService(
         endpoints: { table.config.endpoints }, client: client, store: store, metrics: recorder, logger: logger, leadership: leadership))
+    services.append(RunStatusWatcher(
+        config: { table.config }, kube: kube, store: store, leadership: leadership, wake: { worker.wake($0) }, logger: logger))
     if let adminListen = options.adminListen {
         guard config.adminToken != nil else {
             throw ConfigError(problems: [ConfigProblem(

@@ -62,7 +62,7 @@ public struct Receiver: Sendable {
                         made.append(shared)
                     }
                 }
-                steps.append(Step(action: action, notifiers: made))
+                steps.append(Step(action: action, notifiers: made.filter(\.takesWebhooks)))
             }
             routes[endpoint.urlSegment] = Route(
                 endpoint: endpoint, provider: ProviderFactory.make(for: endpoint, googleKeys: googleKeys), steps: steps,

@@ -1,0 +1,125 @@
+import Foundation
+import HookGate
+import HookGateTestSupport
+import Testing
+
+/// `report:` on a `create` action, with the built binary, the real API server and fake git
+/// hosts: a pull request creates a PipelineRun whose state goes pending → success (or error) on
+/// the head commit, and a restart reports what settled while hookgate was stopped.
+@Suite(.serialized, .enabled(if: KubeAdmin.current != nil, "needs the API server that scripts/test starts"))
+struct RunStatusTests {
+    let kube = KubeAdmin.current!
+    static let context = "hookgate/tekton"
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        var flavor: FakeGitHost.Flavor
+        var fixture: String
+        var headers: [String: String]
+        var repository: String
+        var sha: String
+        /// The host's names for pending, success and error.
+        var states: (pending: String, success: String, error: String)
+        var testDescription: String { "\(flavor)" }
+    }
+
+    static let cases = [
+        Case(flavor: .gitHub, fixture: "github-pull_request-opened.json", headers: ["X-GitHub-Event": "pull_request"],
+             repository: "Codertocat/Hello-World", sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", states: ("pending", "success", "error")),
+        Case(flavor: .gitLab, fixture: "gitlab-merge_request_hook.json", headers: ["X-Gitlab-Event": "Merge Request Hook"],
+             repository: "gitlabhq/gitlab-test", sha: "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", states: ("running", "success", "canceled")),
+    ]
+
+    func runs(_ namespace: String) -> [[String: Any]] {
+        kube.get("/apis/tekton.dev/v1/namespaces/\(namespace)/pipelineruns")?["items"] as? [[String: Any]] ?? []
+    }
+
+    func settle(_ namespace: String, _ name: String, status: String, reason: String) {
+        let patch = #"{"status":{"conditions":[{"type":"Succeeded","status":"\#(status)","reason":"\#(reason)","message":"set by the test"}]}}"#
+        let (code, body) = kube.call("PATCH", "/apis/tekton.dev/v1/namespaces/\(namespace)/pipelineruns/\(name)", json: patch,
+                                     contentType: "application/merge-patch+json")
+        #expect(code == 200, "\(body)")
+    }
+
+    func send(_ test: Case, to server: HookGateProcess, key: String, delivery: String) async throws -> (Int, String) {
+        // The same pull request sent again: a trailing space makes the body (hashed for
+        // duplicates) a new one.
+        let body = Fixtures.data(test.fixture) + Data(String(repeating: " ", count: delivery == "run-1" ? 0 : 1).utf8)
+        var headers = test.headers.merging(["Content-Type": "application/json"]) { $1 }
+        if test.flavor == .gitHub {
+            headers["X-GitHub-Delivery"] = delivery
+            headers["X-Hub-Signature-256"] = "sha256=" + Python.hmacHex(key: key, body: body)
+        } else {
+            headers["X-Gitlab-Token"] = key
+            headers["X-Gitlab-Event-UUID"] = delivery
+        }
+        return try await EndToEndTests.post(server.baseURL + "/hook/run-status-endpoint", headers: headers, body: body)
+    }
+
+    @Test("a pull request's run is reported pending, then success; a run that settles while hookgate is stopped is reported after the restart",
+          arguments: cases)
+    func pendingThenSuccess(_ test: Case) async throws {
+        let namespace = "reports-\(test.flavor.rawValue.lowercased())"
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
+        let host = try await FakeGitHost.start(test.flavor)
+        let folder = Fixtures.temporaryDirectory()
+        let key = "run-status-key-0123456789abcdef"
+        try key.write(toFile: folder + "/hook.key", atomically: true, encoding: .utf8)
+        try host.token.write(toFile: folder + "/host.token", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            delivery: {initialBackoff: 100ms, maxBackoff: 1s}
+            endpoints:
+              - name: app
+                id: run-status-endpoint
+                source: \(GitHostTests.source(test.flavor))
+                keyPath: hook.key
+                gitAPI: {url: "\(host.apiURL)", tokenPath: host.token}
+                notify:
+                  - create:
+                      namespace: \(namespace)
+                      object:
+                        apiVersion: tekton.dev/v1
+                        kind: PipelineRun
+                        metadata: {generateName: pr-}
+                        spec: {pipelineRef: {name: build}, params: [{name: revision, value: "$(hook.revision)"}]}
+                      report:
+                        context: \(Self.context)
+                        url: "https://dashboard.example.com/#/namespaces/$(object.namespace)/pipelineruns/$(object.name)?repo=$(hook.repository)"
+                    when: {events: [pullRequest]}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data",
+                         "--kubeconfig", kube.kubeconfig]
+        var server = try await HookGateProcess.start(serve: arguments)
+        let outcome = await Result {
+            #expect(try await send(test, to: server, key: key, delivery: "run-1").0 == 200)
+            try await waitUntil(timeout: .seconds(20)) { runs(namespace).count == 1 && !host.statuses.isEmpty }
+            let name = (runs(namespace)[0]["metadata"] as? [String: Any])?["name"] as? String ?? ""
+            let pending = host.statuses[0]
+            #expect(pending.state == test.states.pending)
+            #expect(pending.sha == test.sha)
+            #expect(pending.repository == test.repository)
+            #expect(pending.context == Self.context)
+            #expect(pending.url == "https://dashboard.example.com/#/namespaces/\(namespace)/pipelineruns/\(name)?repo=\(test.repository)")
+            settle(namespace, name, status: "True", reason: "Succeeded")
+            try await waitUntil(timeout: .seconds(20)) { host.statuses.last?.state == test.states.success }
+            #expect(host.statuses.map(\.state) == [test.states.pending, test.states.success])
+
+            // A second run; it settles (timed out) while hookgate is stopped.
+            #expect(try await send(test, to: server, key: key, delivery: "run-2").0 == 200)
+            try await waitUntil(timeout: .seconds(20)) { runs(namespace).count == 2 && host.statuses.count == 3 }
+            #expect(await server.terminate() == 0)
+            let second = runs(namespace).compactMap { ($0["metadata"] as? [String: Any])?["name"] as? String }.first { $0 != name } ?? ""
+            settle(namespace, second, status: "False", reason: "PipelineRunTimeout")
+            server = try await HookGateProcess.start(serve: arguments)
+            try await waitUntil(timeout: .seconds(20)) { host.statuses.last?.state == test.states.error }
+            // What was reported before the restart is not reported again.
+            try await Task.sleep(for: .seconds(1))
+            #expect(host.statuses.map(\.state) == [test.states.pending, test.states.success, test.states.pending, test.states.error])
+            #expect(host.refusedTokens == 0)
+            #expect(!server.stderr.contains(host.token))
+        }
+        #expect(await server.terminate() == 0)
+        await host.stop()
+        try outcome.get()
+    }
+}
