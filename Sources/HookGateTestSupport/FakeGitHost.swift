@@ -432,7 +432,7 @@ public final class FakeGitHost: Sendable {
             request.headers.add(name: "X-GitHub-Event", value: delivery.event)
             request.headers.add(name: "X-GitHub-Delivery", value: delivery.guid)
             request.headers.add(name: "X-GitHub-Hook-ID", value: String(hook.id))
-            request.headers.add(name: "X-Hub-Signature-256", value: "sha256=" + Python.hmacHex(key: hook.secret, body: delivery.body))
+            request.headers.add(name: "X-Hub-Signature-256", value: "sha256=" + (await Python.hmacHexInBackground(key: hook.secret, body: delivery.body)))
         default:
             request.headers.add(name: "X-Gitlab-Event", value: "Push Hook")
             request.headers.add(name: "X-Gitlab-Token", value: hook.secret)

@@ -21,6 +21,15 @@ public final class HookGateProcess: @unchecked Sendable {
         public var stderr: String
     }
 
+    /// Runs `hookgate arguments…` to completion on a thread of its own, so that waiting for it
+    /// does not hold one of the few threads async tests share (the command may call a server
+    /// this test process runs).
+    public static func runInBackground(_ arguments: [String], currentDirectory: String? = nil) async -> Result {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: run(arguments, currentDirectory: currentDirectory)) }
+        }
+    }
+
     /// Runs `hookgate arguments…` to completion.
     public static func run(_ arguments: [String], currentDirectory: String? = nil) -> Result {
         let process = Process()

@@ -11,6 +11,13 @@ public enum Python {
             """, arguments: [key], input: body)
     }
 
+    /// ``hmacHex(key:body:algorithm:)`` on a thread of its own (for servers a test runs).
+    public static func hmacHexInBackground(key: String, body: Data, algorithm: String = "sha256") async -> String {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: hmacHex(key: key, body: body, algorithm: algorithm)) }
+        }
+    }
+
     /// Lowercase hex SHA-256 of `data`.
     public static func sha256Hex(_ data: Data) -> String {
         run("import hashlib, sys; sys.stdout.write(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())", input: data)

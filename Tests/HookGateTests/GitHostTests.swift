@@ -61,10 +61,10 @@ struct GitHostTests {
         let host = try await FakeGitHost.start(flavor)
         let config = try Self.writeConfig(host)
         let target = ["--config", config, "--endpoint", "app", "--public-url", Self.publicURL, "--repo", "acme/app"]
-        let first = HookGateProcess.run(["hooks", "register"] + target)
+        let first = await HookGateProcess.runInBackground(["hooks", "register"] + target)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("created hook"))
-        let second = HookGateProcess.run(["hooks", "register"] + target)
+        let second = await HookGateProcess.runInBackground(["hooks", "register"] + target)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("updated hook"))
         let hooks = host.hooks
@@ -76,12 +76,12 @@ struct GitHostTests {
         #expect(hooks.first?.contentType == "json")
         for output in [first.stdout, first.stderr, second.stdout, second.stderr] { #expect(!output.contains(Self.key)) }
 
-        let list = HookGateProcess.run(["hooks", "list"] + target)
+        let list = await HookGateProcess.runInBackground(["hooks", "list"] + target)
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains(Self.hookURL))
         #expect(list.stdout.contains("app"))
 
-        let removed = HookGateProcess.run(["hooks", "unregister"] + target)
+        let removed = await HookGateProcess.runInBackground(["hooks", "unregister"] + target)
         #expect(removed.status == 0, "\(removed.stderr)")
         #expect(host.hooks.isEmpty)
         #expect(host.refusedTokens == 0)
@@ -94,7 +94,7 @@ struct GitHostTests {
         let config = try Self.writeConfig(host)
         let wrong = Fixtures.temporaryDirectory() + "/wrong.token"
         try "ghp_wrongwrongwrong".write(toFile: wrong, atomically: true, encoding: .utf8)
-        let result = HookGateProcess.run(["hooks", "register", "--config", config, "--endpoint", "app", "--public-url", Self.publicURL,
+        let result = await HookGateProcess.runInBackground(["hooks", "register", "--config", config, "--endpoint", "app", "--public-url", Self.publicURL,
                                           "--repo", "acme/app", "--token-file", wrong])
         #expect(result.status == 1)
         #expect(result.stdout.contains("failed") || result.stderr.contains("401"))
@@ -168,7 +168,7 @@ struct GitHostTests {
         #expect(second.stderr.contains("recovery.asked=2") || second.stderr.contains("\"recovery.asked\":\"2\""), "\(second.stderr)")
 
         // By hand, now: everything was accepted, nothing is asked.
-        let again = HookGateProcess.run(["hooks", "recover", "--config", config, "--endpoint", "app", "--since", "6h", "--data-dir", folder + "/data"])
+        let again = await HookGateProcess.runInBackground(["hooks", "recover", "--config", config, "--endpoint", "app", "--since", "6h", "--data-dir", folder + "/data"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("0 asked for"), "\(again.stdout)")
         #expect(host.redeliveryRequests.count == 2)
@@ -191,11 +191,11 @@ struct GitHostTests {
         host.addDelivery(hookID: hookID, guid: "uuid-failed", statusCode: 0, at: Date().addingTimeInterval(-300), body: Data("{}".utf8))
         host.addDelivery(hookID: hookID, guid: "uuid-old", statusCode: 500, at: Date().addingTimeInterval(-8 * 3600), body: Data("{}".utf8))
         let arguments = ["hooks", "recover", "--config", config, "--endpoint", "app", "--since", "6h", "--data-dir", folder + "/data"]
-        let dry = HookGateProcess.run(arguments + ["--dry-run"])
+        let dry = await HookGateProcess.runInBackground(arguments + ["--dry-run"])
         #expect(dry.status == 0, "\(dry.stderr)")
         #expect(dry.stdout.contains("would ask for delivery uuid-failed"), "\(dry.stdout)")
         #expect(host.redeliveryRequests.isEmpty)
-        let real = HookGateProcess.run(arguments)
+        let real = await HookGateProcess.runInBackground(arguments)
         #expect(real.status == 0, "\(real.stderr)")
         #expect(real.stdout.contains("asked for delivery uuid-failed"), "\(real.stdout)")
         #expect(real.stdout.contains("1 asked for"))
