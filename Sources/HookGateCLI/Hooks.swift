@@ -32,19 +32,30 @@ struct HooksCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The git host's API (default: the endpoint's gitAPI.url, else the public one: GitHub Enterprise https://HOST/api/v3, GitLab https://HOST/api/v4, Gitea https://HOST/api/v1).", valueName: "url"))
         var providerURL: String?
 
+        /// The config and the endpoint named.
+        func loadEndpoint() throws -> (config: Config, endpoint: Endpoint) {
+            let config = try options.load()
+            do { return (config, try config.endpoint(identifiedBy: self.endpoint)) } catch { throw ValidationError(error.description) }
+        }
+
+        /// The GitHub App whose webhook the endpoint receives, when nothing on the command line
+        /// names repositories or a token instead.
+        func app(of endpoint: Endpoint) -> GitHubApp? {
+            guard repo.isEmpty, org.isEmpty, tokenFile == nil else { return nil }
+            return endpoint.notify.lazy.compactMap { ($0.spec as? GitHubAppAction)?.app }.first
+        }
+
         /// The endpoint, its host, its desired hook's URL base and its scopes; exits 1 (usage) when something is missing.
         func resolve() throws -> (config: Config, endpoint: Endpoint, kind: GitHostKind, api: GitAPI, publicURL: String, scopes: [HookScope]) {
-            let config = try options.load()
-            let endpoint: Endpoint
-            do { endpoint = try config.endpoint(identifiedBy: self.endpoint) } catch { throw ValidationError(error.description) }
+            let (config, endpoint) = try loadEndpoint()
             guard let kind = GitHostKind.of(endpoint.source) else {
                 throw ValidationError("\(endpoint.name) is a \(endpoint.source) endpoint; hookgate registers hooks with \(GitHostKind.all.map(\.source.rawValue).joined(separator: ", "))")
             }
             let settings = endpoint.gitHost
-            guard let tokenPath = tokenFile ?? settings?.api.tokenPath else {
+            guard let tokenPath = tokenFile ?? settings?.api?.tokenPath else {
                 throw ValidationError("give --token-file, or `gitAPI: {tokenPath: FILE}` to the endpoint")
             }
-            guard let url = providerURL ?? settings?.api.url ?? kind.defaultAPIURL else {
+            guard let url = providerURL ?? settings?.api?.url ?? kind.defaultAPIURL else {
                 throw ValidationError("\(endpoint.source) has no public API: give --provider-url https://HOST/api/v1")
             }
             guard url.hasPrefix("https://") || url.hasPrefix("http://") else { throw ValidationError("--provider-url \(url) is not an http(s) URL") }
@@ -196,7 +207,7 @@ struct HooksCommand: AsyncParsableCommand {
         var dryRun = false
 
         func run() async throws {
-            let (_, endpoint, _, api, publicURL, scopes) = try target.resolve()
+            let (_, endpoint) = try target.loadEndpoint()
             let lookback: Duration
             if let since {
                 guard let parsed = DurationText.parse(since), parsed > .zero else { throw ValidationError("--since \(since) is not a duration such as 6h") }
@@ -211,12 +222,31 @@ struct HooksCommand: AsyncParsableCommand {
             var logger = Logger(label: "hookgate")
             logger.logLevel = .error
             let store = try await DeliveryStore.open(directory: dataDir, logger: logger)
-            let url = GitHostKind.hookURL(publicURL: publicURL, endpoint: endpoint)
-            let name = endpoint.name
-            let report = try await HooksCommand.withHost(endpoint, api) { host in
+            let name = endpoint.name, max = max, dryRun = dryRun
+            let sinceDate = Date().addingTimeInterval(-Double(lookback.components.seconds))
+            let run: @Sendable (any GitHost, String?, [HookScope]) async -> DeliveryRecovery.Report = { host, url, scopes in
                 await DeliveryRecovery().run(
-                    endpoint: name, hookURL: url, scopes: scopes, host: host, since: Date().addingTimeInterval(-Double(lookback.components.seconds)), maxPerRun: max,
-                    dryRun: dryRun, accepted: { id in await store.wasAccepted(endpoint: name, deliveryID: id, within: lookback) })
+                    endpoint: name, hookURL: url, scopes: scopes, host: host, since: sinceDate, maxPerRun: max, dryRun: dryRun,
+                    accepted: { id in await store.wasAccepted(endpoint: name, deliveryID: id, within: lookback) })
+            }
+            let report: DeliveryRecovery.Report
+            if let app = target.app(of: endpoint) {
+                // The App's own webhook, with its JWT.
+                let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+                do {
+                    let host = try GitHostKind.connect(app: app, client: http, pacer: RateLimitPacer())
+                    report = await run(host, nil, [.organization(app.name)])
+                    try? await http.shutdown()
+                } catch {
+                    try? await http.shutdown()
+                    await store.close()
+                    printError("\(error)")
+                    throw ExitCode(1)
+                }
+            } else {
+                let (_, endpoint, _, api, publicURL, scopes) = try target.resolve()
+                let url = GitHostKind.hookURL(publicURL: publicURL, endpoint: endpoint)
+                report = try await HooksCommand.withHost(endpoint, api) { host in await run(host, url, scopes) }
             }
             await store.close()
             for (scope, delivery) in report.asked {

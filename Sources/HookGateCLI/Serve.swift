@@ -94,8 +94,12 @@ struct Serve: AsyncParsableCommand {
             return client
         }
         // Redirects are answers, not instructions: a forwarded POST must never turn into a GET
-        // somewhere else, and a Flux API that redirects is misconfigured.
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        // somewhere else, and a Flux API that redirects is misconfigured. A refused or silent
+        // target fails within a second (AsyncHTTPClient retries connecting until the connect
+        // timeout, by default 10 s), and its delivery is retried with the queue's backoff.
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1))))
         do {
             let app = try buildApplication(
                 config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init)), client: client, kube: kube, store: store,

@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 
 /// A GitHub API for a GitHub App, on a loopback port: it checks every JWT's RS256 signature and
@@ -60,6 +62,12 @@ public final class FakeGitHubAPI: Sendable {
         var verified: Set<String> = []
         var refusedJWTs = 0
         var calls: [String] = []
+        /// The App's own webhook (`/app/hook/…`).
+        var hookURL = ""
+        var hookSecret = ""
+        var deliveries: [FakeGitHost.Delivery] = []
+        var redeliveryRequests: [Int] = []
+        var nextDeliveryID = 1
     }
 
     /// The state, shared with the server's responder.
@@ -118,6 +126,9 @@ public final class FakeGitHubAPI: Sendable {
                 let expires = Date().addingTimeInterval(Double(lifetime.components.seconds))
                 return reply(201, #"{"token":"\#(token)","expires_at":"\#(ISO8601DateFormatter().string(from: expires))","repository_selection":"all"}"#)
             }
+            if let answer = await appHook(request.method, path, query: request.uri.queryParameters.get("cursor").flatMap { Int($0) }, state: state) {
+                return answer
+            }
             return reply(404, #"{"message":"Not Found"}"#)
         }
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -140,6 +151,69 @@ public final class FakeGitHubAPI: Sendable {
         self.state = state
         self.task = task
     }
+
+    /// The App's webhook: its config, its deliveries (newest first, 100 a page, cursor in `Link`)
+    /// and redeliveries, which are really sent to the hook URL, signed by Python's `hmac`.
+    private static func appHook(_ method: HTTPRequest.Method, _ path: String, query cursor: Int?, state: Store) async -> Response? {
+        if method == .get, path == "/app/hook/config" {
+            let url = state.withLock { $0.hookURL }
+            return reply(200, #"{"content_type":"json","insecure_ssl":"0","url":"\#(url)","secret":"********"}"#)
+        }
+        if method == .get, path == "/app/hook/deliveries" {
+            let all = state.withLock { $0.deliveries.sorted { $0.id > $1.id } }
+            let page = Array(all.filter { $0.id < (cursor ?? Int.max) }.prefix(100))
+            let formatter = ISO8601DateFormatter()
+            let items = page.map { delivery -> [String: Any] in
+                ["id": delivery.id, "guid": delivery.guid, "delivered_at": formatter.string(from: delivery.at), "redelivery": delivery.redelivery,
+                 "status": delivery.statusCode == 0 ? "failed to connect" : "HTTP \(delivery.statusCode)", "status_code": delivery.statusCode,
+                 "event": delivery.event, "installation_id": 1]
+            }
+            let data = (try? JSONSerialization.data(withJSONObject: items)) ?? Data("[]".utf8)
+            return reply(200, String(decoding: data, as: UTF8.self))
+        }
+        if method == .post, let match = path.wholeMatch(of: /\/app\/hook\/deliveries\/(\d+)\/attempts/), let id = Int(match.1) {
+            guard let (original, url, secret) = state.withLock({ state in
+                state.deliveries.first { $0.id == id }.map { ($0, state.hookURL, state.hookSecret) }
+            }) else { return reply(404, #"{"message":"Not Found"}"#) }
+            state.withLock { $0.redeliveryRequests.append(id) }
+            var request = HTTPClientRequest(url: url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "X-GitHub-Event", value: original.event)
+            request.headers.add(name: "X-GitHub-Delivery", value: original.guid)
+            request.headers.add(name: "X-GitHub-Hook-Installation-Target-Type", value: "integration")
+            request.headers.add(name: "X-Hub-Signature-256", value: "sha256=" + (await Python.hmacHexInBackground(key: secret, body: original.body)))
+            request.body = .bytes(ByteBuffer(bytes: Array(original.body)))
+            var status = 0
+            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(3)) {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                status = Int(response.status.code)
+            }
+            state.withLock { state in
+                state.deliveries.append(FakeGitHost.Delivery(
+                    id: state.nextDeliveryID, hookID: 0, guid: original.guid, statusCode: status, at: Date(), event: original.event, redelivery: true, body: original.body))
+                state.nextDeliveryID += 1
+            }
+            return reply(202, "{}")
+        }
+        return nil
+    }
+
+    /// Sets the App's webhook URL and secret.
+    public func setHook(url: String, secret: String) { state.withLock { $0.hookURL = url; $0.hookSecret = secret } }
+
+    /// Records a delivery the App's webhook made (or failed to make).
+    public func addDelivery(guid: String, statusCode: Int, at: Date = Date(), event: String = "push", body: Data) {
+        state.withLock { state in
+            state.deliveries.append(FakeGitHost.Delivery(
+                id: state.nextDeliveryID, hookID: 0, guid: guid, statusCode: statusCode, at: at, event: event, redelivery: false, body: body))
+            state.nextDeliveryID += 1
+        }
+    }
+
+    /// The App's deliveries, attempts included; the ids redeliveries were asked for.
+    public var deliveries: [FakeGitHost.Delivery] { state.withLock { $0.deliveries } }
+    public var redeliveryRequests: [Int] { state.withLock { $0.redeliveryRequests } }
 
     private static func reply(_ status: Int, _ body: String) -> Response {
         Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],

@@ -262,7 +262,7 @@ struct GitHostPiecesTests {
         let foreign = host.addHook(scope: "repo acme/app", url: "https://ci.example.com/hook", secret: "y", events: ["push"])
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let outcome = await Result {
-            let gitHost = try GitHostKind.connect(endpoint, api: endpoint.gitHost!.api, client: http, pacer: RateLimitPacer())
+            let gitHost = try GitHostKind.connect(endpoint, api: endpoint.gitHost!.api!, client: http, pacer: RateLimitPacer())
             let desired = try GitHostKind.of(.gitea)!.desiredHook(for: endpoint, publicURL: GitHostTests.publicURL)
             let registrar = HookRegistrar()
             let changes = await registrar.reconcile(desired, endpoint: "app", api: host.apiURL, scopes: [.repository("acme/app")], host: gitHost,
@@ -297,7 +297,7 @@ struct GitHostPiecesTests {
         host.addDelivery(hookID: hook, guid: "fine", statusCode: 200, body: Data("{}".utf8))
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
         let outcome = await Result {
-            let gitHost = try GitHostKind.connect(endpoint, api: endpoint.gitHost!.api, client: http, pacer: RateLimitPacer())
+            let gitHost = try GitHostKind.connect(endpoint, api: endpoint.gitHost!.api!, client: http, pacer: RateLimitPacer())
             let recovery = DeliveryRecovery()
             let report = await recovery.run(endpoint: "app", hookURL: receiver.baseURL + "/hook/app-endpoint", scopes: [.repository("team/app")], host: gitHost,
                                             since: Date().addingTimeInterval(-3600), maxPerRun: 10, accepted: { $0 == "accepted" })
@@ -349,4 +349,64 @@ struct GitHostPiecesTests {
         #expect(config.delivery.seenRetention == .seconds(2 * 86400))
         #expect(config.delivery.duplicateWindow == .seconds(3600))
     }
+}
+
+/// An App endpoint serves only with Kubernetes (its tokens live in Secrets).
+@Suite(.serialized, .enabled(if: KubeAdmin.current != nil, "needs the API server that scripts/test starts"))
+struct GitHubAppRecoveryTests {
+    let kube = KubeAdmin.current!
+
+    @Test("a GitHub App's own webhook: failed deliveries never accepted are asked for again with the App's JWT")
+    func recoverAppDeliveries() async throws {
+        // The App's Secrets, and the Lease that picks the replica doing the recovery, live in `ci`.
+        try? kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": "ci"]])
+        let pair = FakeGitHubAPI.makeKey()
+        let api = try await FakeGitHubAPI.start(publicKey: pair.publicKey, issuer: "4242")
+        let probe = try await RecordingServer.start()
+        let port = probe.port
+        await probe.stop()
+        let folder = Fixtures.temporaryDirectory()
+        try GitHostTests.key.write(toFile: folder + "/hook.key", atomically: true, encoding: .utf8)
+        try pair.pkcs1.write(toFile: folder + "/app.pem", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            githubApps: [{name: my-app, appID: 4242, privateKeyPath: app.pem, apiURL: "\(api.baseURL)", secrets: {namespace: ci}}]
+            endpoints:
+              - {name: app, id: \(GitHostTests.endpointID), source: GitHub, keyPath: hook.key, app: my-app, notify: [log], recover: {every: 10m, lookback: 3h}}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        api.setHook(url: "http://127.0.0.1:\(port)/hook/\(GitHostTests.endpointID)", secret: GitHostTests.key)
+        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:\(port)", "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig]
+        let first = try await HookGateProcess.start(serve: arguments)
+        #expect(try await GitHostTests.post(GitHostTests.pushBody(1), delivery: "app-1", to: "http://127.0.0.1:\(port)/hook/\(GitHostTests.endpointID)") == 200)
+        #expect(await first.terminate() == 0)
+        let lease = kube.get("/apis/coordination.k8s.io/v1/namespaces/ci/leases/\(Leadership.leaseName)")?["spec"] as? [String: Any]
+        #expect((lease?["holderIdentity"] as? String ?? "") == "", "the Lease is given up on shutdown: \(first.stderr)")
+        api.addDelivery(guid: "app-1", statusCode: 504, at: Date().addingTimeInterval(-900), body: GitHostTests.pushBody(1))
+        api.addDelivery(guid: "app-2", statusCode: 0, at: Date().addingTimeInterval(-600), body: GitHostTests.pushBody(2))
+        api.addDelivery(guid: "app-3", statusCode: 200, at: Date().addingTimeInterval(-300), body: GitHostTests.pushBody(3))
+
+        let dry = await HookGateProcess.runInBackground(["hooks", "recover", "--config", folder + "/hookgate.yaml", "--endpoint", "app", "--since", "1h",
+                                                         "--data-dir", folder + "/data", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("would ask for delivery app-2"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("1 to ask for, 1 failed at the host but accepted here"), "\(dry.stdout)")
+
+        let second = try await HookGateProcess.start(serve: arguments)
+        defer { second.stop() }
+        let restarted = ContinuousClock.now
+        do {
+            try await waitUntil(timeout: .seconds(20)) { api.deliveries.contains { $0.redelivery } }
+        } catch {
+            Issue.record("no redelivery; hookgate said:\n\(second.stderr)")
+        }
+        #expect(api.redeliveryRequests.count == 1)
+        // The first process gave the Lease up when it stopped: no wait for it to expire.
+        #expect(ContinuousClock.now - restarted < .seconds(10))
+        #expect(api.deliveries.filter(\.redelivery).map(\.guid) == ["app-2"])
+        #expect(api.deliveries.filter(\.redelivery).allSatisfy { $0.statusCode == 200 })
+        #expect(api.refusedJWTs == 0)
+        #expect(await second.terminate() == 0)
+        await api.stop()
+    }
+
 }

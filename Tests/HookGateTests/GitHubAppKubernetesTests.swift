@@ -141,7 +141,7 @@ struct GitHubAppKubernetesTests {
         let lease = kube.get("/apis/coordination.k8s.io/v1/namespaces/lease-test/leases/\(name)")?["spec"] as? [String: Any]
         #expect(lease?["holderIdentity"] as? String == "replica-b" && lease?["leaseTransitions"] as? Int == 1)
         // replica-b stops cleanly: replica-a need not wait.
-        await second.release()
+        try await second.release()
         #expect(try await first.acquireOrRenew())
         try await client.shutdown()
     }

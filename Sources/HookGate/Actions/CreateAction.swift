@@ -47,7 +47,7 @@ public struct CreateAction: ActionSpec {
             target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required,
             installationSecret: secret, client: kube)
         guard let report else { return [create] }
-        guard let api = resources.endpoint.gitHost?.api else {
+        guard let api = resources.endpoint.gitHost?.api ?? nil else {
             throw ConfigError(problems: [ConfigProblem(file: resources.file, line: resources.line,
                 message: "`report` sets the run's state at the git host, and the endpoint has no `gitAPI`", fix: "add `gitAPI: {tokenPath: FILE}` to the endpoint")])
         }

@@ -14,23 +14,37 @@ enum GitHostLoader {
                            at: item[key], fix: "remove `\(key)`, and register the hook in \(source)'s settings by hand")
             return nil
         }
-        if app {
-            let key = endpointKeys.first { item[$0] != nil } ?? "gitAPI"
-            reader.problem("`\(item.qualified(key))`: a GitHub App's webhook is the App's own, set in the App's settings, not a repository hook", at: item[key],
-                           fix: "remove `\(key)` from the `app:` endpoint")
+        if app, item["register"] != nil {
+            reader.problem("`\(item.qualified("register"))`: a GitHub App's webhook is the App's own, set in the App's settings, not a repository hook", at: item["register"],
+                           fix: "remove `register` from the `app:` endpoint (`recover` works with the App's credentials)")
             return nil
         }
-        guard let apiObject = reader.object(item["gitAPI"], path: item.qualified("gitAPI")) else {
-            if item["gitAPI"] == nil {
-                reader.problem("`\(item.qualified("register"))` and `recover` call the git host's API, and the endpoint has no `gitAPI`", at: item["register"] ?? item["recover"],
-                               fix: "add `gitAPI: {tokenPath: FILE}` (a token with the scopes docs/git-hosts.md lists)")
-            }
+        var api: GitAPI?
+        if item["gitAPI"] != nil {
+            guard let read = readAPI(item, kind: kind, folder: folder) else { return nil }
+            api = read
+        } else if item["register"] != nil || (item["recover"] != nil && !app) {
+            reader.problem("`\(item.qualified(item["register"] != nil ? "register" : "recover"))` calls the git host's API, and the endpoint has no `gitAPI`",
+                           at: item["register"] ?? item["recover"], fix: "add `gitAPI: {tokenPath: FILE}` (a token with the scopes docs/git-hosts.md lists)")
             return nil
         }
+        var settings = GitHostSettings(api: api)
+        if let register = reader.object(item["register"], path: item.qualified("register")) {
+            settings.register = readRegistration(register, source: source)
+        }
+        if let recover = reader.object(item["recover"], path: item.qualified("recover")) {
+            settings.recover = readRecovery(recover, kind: kind, hasRegistration: settings.register != nil || app)
+        }
+        return settings
+    }
+
+    /// `gitAPI: {url, tokenPath}`; the token file must be readable now.
+    private static func readAPI(_ item: YAMLObject, kind: GitHostKind, folder: String) -> GitAPI? {
+        let reader = item.reader
+        guard let apiObject = reader.object(item["gitAPI"], path: item.qualified("gitAPI")) else { return nil }
         apiObject.rejectUnknownKeys(["url", "tokenPath"])
-        let url = apiObject.string("url") ?? kind.defaultAPIURL
-        guard let url else {
-            reader.problem("`\(apiObject.qualified("url"))` is missing: \(source) has no public API to default to", at: apiObject.node,
+        guard let url = apiObject.string("url") ?? kind.defaultAPIURL else {
+            reader.problem("`\(apiObject.qualified("url"))` is missing: \(kind.source) has no public API to default to", at: apiObject.node,
                            fix: "add `url: https://HOST/api/v1`")
             return nil
         }
@@ -49,14 +63,7 @@ enum GitHostLoader {
                            fix: "mount the git host's token there (docs/git-hosts.md lists the scopes it needs)")
             return nil
         }
-        var settings = GitHostSettings(api: api)
-        if let register = reader.object(item["register"], path: item.qualified("register")) {
-            settings.register = readRegistration(register, source: source)
-        }
-        if let recover = reader.object(item["recover"], path: item.qualified("recover")) {
-            settings.recover = readRecovery(recover, kind: kind, hasRegistration: settings.register != nil)
-        }
-        return settings
+        return api
     }
 
     private static func readRegistration(_ object: YAMLObject, source: Source) -> GitHostSettings.Registration? {

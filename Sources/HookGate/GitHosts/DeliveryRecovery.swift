@@ -30,10 +30,11 @@ public final class DeliveryRecovery: Sendable {
     public init() {}
 
     /// - Parameters:
+    ///   - hookURL: only hooks with this URL (the endpoint's); nil: every hook listed (an App's one).
     ///   - accepted: whether hookgate accepted a delivery id (the queue's table of seen ids).
     ///   - dryRun: report what would be asked, ask nothing.
     public func run(
-        endpoint: String, hookURL: String, scopes: [HookScope], host: any GitHost, since: Date, maxPerRun: Int, dryRun: Bool = false,
+        endpoint: String, hookURL: String?, scopes: [HookScope], host: any GitHost, since: Date, maxPerRun: Int, dryRun: Bool = false,
         accepted: @Sendable (String) async -> Bool
     ) async -> Report {
         var report = Report()
@@ -41,7 +42,7 @@ public final class DeliveryRecovery: Sendable {
         var listed: Set<String> = []
         scopes: for scope in scopes {
             do {
-                for hook in try await host.hooks(in: scope) where hook.url == hookURL {
+                for hook in try await host.hooks(in: scope) where hookURL == nil || hook.url == hookURL {
                     let deliveries = try await host.deliveries(of: hook, in: scope, since: since)
                     report.examined += deliveries.count
                     // Every attempt of one webhook carries its delivery id; decide once per webhook.

@@ -49,6 +49,11 @@ public struct GitHostKind: Sendable {
         return kind.make(caller)
     }
 
+    /// A GitHub App's own webhook, through the App's JWT (its deliveries only).
+    public static func connect(app: GitHubApp, client: HTTPClient, pacer: RateLimitPacer) throws(GitHostError) -> any GitHost {
+        try GitHubAppHookHost(app: app, client: client, pacer: pacer)
+    }
+
     /// The hook `endpoint` should have at `publicURL`.
     public func desiredHook(for endpoint: Endpoint, publicURL: String) throws(GitHostError) -> DesiredHook {
         guard let secret = String(validating: endpoint.key.withoutFinalNewline, as: UTF8.self) else {
@@ -92,7 +97,8 @@ public struct GitAPI: Sendable, Equatable {
 
 /// What an endpoint does with its git host (`gitAPI`, `register`, `recover`).
 public struct GitHostSettings: Sendable, Equatable {
-    public var api: GitAPI
+    /// Nil only on a GitHub App endpoint, which recovers with the App's credentials.
+    public var api: GitAPI?
     public var register: Registration?
     public var recover: Recovery?
 

@@ -58,7 +58,7 @@ public final class GitHostService: Service, Sendable {
             var schedules: [String: Schedule] = [:]
             while !Task.isCancelled {
                 let all = self.endpoints()
-                let managed = all.filter { $0.gitHost?.register != nil }
+                let managed = all.filter { $0.gitHost?.register != nil || $0.gitHost?.recover != nil }
                 if !managed.isEmpty {
                     let holds = await self.leadership.holds() ?? true
                     if holds != leading {
@@ -84,40 +84,54 @@ public final class GitHostService: Service, Sendable {
     }
 
     private func runDue(_ endpoint: Endpoint, all: [Endpoint], schedule: inout Schedule) async {
-        guard let settings = endpoint.gitHost, let registration = settings.register, let kind = GitHostKind.of(endpoint.source) else { return }
-        let pacer = RateLimitPacer.shared(for: settings.api.url)
-        if pacer.waitUntil() != nil { return }
-        let now = ContinuousClock.now
+        guard let settings = endpoint.gitHost, let kind = GitHostKind.of(endpoint.source) else { return }
         var log = logger
         log[metadataKey: "hook.endpoint"] = "\(endpoint.name)"
-        let desired: DesiredHook
-        let host: any GitHost
-        do {
-            desired = try kind.desiredHook(for: endpoint, publicURL: registration.publicURL)
-            host = try GitHostKind.connect(endpoint, api: settings.api, client: client, pacer: pacer)
-        } catch {
-            if schedule.registered.map({ now - $0.at >= registration.every }) ?? true {
-                log.error("cannot register the endpoint's hooks: \(error.description)")
-                metrics.counter(GitHostMetrics.hooks, [("endpoint", endpoint.name), ("outcome", "failed")]).increment()
-                schedule.registered = (now, "")
-            }
-            return
-        }
-        let signature = desired.digest + registration.scopes.map(\.description).joined(separator: ",") + "\(registration.prune)" + settings.api.url
-        if schedule.registered.map({ now - $0.at >= registration.every || $0.signature != signature }) ?? true {
-            await register(endpoint, desired: desired, registration: registration, api: settings.api, host: host, all: all, kind: kind, log: log)
-            schedule.registered = (now, signature)
+        let now = ContinuousClock.now
+        var registered: (host: any GitHost, url: String, scopes: [HookScope])?
+        if let registration = settings.register, let api = settings.api {
+            let pacer = RateLimitPacer.shared(for: api.url)
             if pacer.waitUntil() != nil { return }
+            do {
+                let desired = try kind.desiredHook(for: endpoint, publicURL: registration.publicURL)
+                let host = try GitHostKind.connect(endpoint, api: api, client: client, pacer: pacer)
+                registered = (host, desired.url, registration.scopes)
+                let signature = desired.digest + registration.scopes.map(\.description).joined(separator: ",") + "\(registration.prune)" + api.url
+                if schedule.registered.map({ now - $0.at >= registration.every || $0.signature != signature }) ?? true {
+                    await register(endpoint, desired: desired, registration: registration, api: api, host: host, all: all, log: log)
+                    schedule.registered = (now, signature)
+                    if pacer.waitUntil() != nil { return }
+                }
+            } catch {
+                if schedule.registered.map({ now - $0.at >= registration.every }) ?? true {
+                    log.error("cannot register the endpoint's hooks: \(error.description)")
+                    metrics.counter(GitHostMetrics.hooks, [("endpoint", endpoint.name), ("outcome", "failed")]).increment()
+                    schedule.registered = (now, "")
+                }
+                return
+            }
         }
-        if let recover = settings.recover, schedule.recovered.map({ now - $0 >= recover.every }) ?? true {
-            schedule.recovered = now
-            await self.recover(endpoint, hookURL: desired.url, scopes: registration.scopes, settings: recover, host: host, log: log)
+        guard let recover = settings.recover, schedule.recovered.map({ now - $0 >= recover.every }) ?? true else { return }
+        schedule.recovered = now
+        if let registered {
+            await self.recover(endpoint, hookURL: registered.url, scopes: registered.scopes, settings: recover, host: registered.host, log: log)
+        } else if let app = endpoint.notify.lazy.compactMap({ ($0.spec as? GitHubAppAction)?.app }).first {
+            // A GitHub App's own webhook, through the App's JWT.
+            let pacer = RateLimitPacer.shared(for: app.apiURL)
+            if pacer.waitUntil() != nil { schedule.recovered = nil; return }
+            do {
+                let host = try GitHubAppHookHost(app: app, client: client, pacer: pacer)
+                await self.recover(endpoint, hookURL: nil, scopes: [.organization(app.name)], settings: recover, host: host, log: log)
+            } catch {
+                log.error("cannot recover the App's deliveries: \(error.description)")
+                metrics.counter(GitHostMetrics.runs, [("endpoint", endpoint.name), ("outcome", "failed")]).increment()
+            }
         }
     }
 
     private func register(
         _ endpoint: Endpoint, desired: DesiredHook, registration: GitHostSettings.Registration, api: GitAPI, host: any GitHost, all: [Endpoint],
-        kind: GitHostKind, log: Logger
+        log: Logger
     ) async {
         var pruning: HookRegistrar.Pruning?
         if registration.prune {
@@ -140,7 +154,7 @@ public final class GitHostService: Service, Sendable {
     }
 
     private func recover(
-        _ endpoint: Endpoint, hookURL: String, scopes: [HookScope], settings: GitHostSettings.Recovery, host: any GitHost, log: Logger
+        _ endpoint: Endpoint, hookURL: String?, scopes: [HookScope], settings: GitHostSettings.Recovery, host: any GitHost, log: Logger
     ) async {
         let store = store, name = endpoint.name, lookback = settings.lookback
         let report = await recovery.run(

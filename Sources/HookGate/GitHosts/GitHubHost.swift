@@ -72,8 +72,18 @@ struct GitHubHost: GitHost {
     }
 
     func deliveries(of hook: HostHook, in scope: HookScope, since: Date) async throws(GitHostError) -> [HostDelivery] {
+        try await deliveries(at: base(scope) + "/hooks/" + HostPath.segment(hook.id), since: since)
+    }
+
+    func redeliver(_ delivery: HostDelivery, of hook: HostHook, in scope: HookScope) async throws(GitHostError) {
+        try await redeliver(delivery, at: base(scope) + "/hooks/" + HostPath.segment(hook.id))
+    }
+
+    /// The deliveries of the hook at `hookPath` (`/repos/o/r/hooks/1`, or an App's `/app/hook`),
+    /// newest first, back to `since`; cursor pages through the `Link` header.
+    func deliveries(at hookPath: String, since: Date) async throws(GitHostError) -> [HostDelivery] {
         var all: [HostDelivery] = []
-        var next: String? = base(scope) + "/hooks/" + HostPath.segment(hook.id) + "/deliveries?per_page=100"
+        var next: String? = hookPath + "/deliveries?per_page=100"
         var pages = 0
         while let url = next, pages < 50 {
             pages += 1
@@ -92,10 +102,8 @@ struct GitHubHost: GitHost {
         return all.filter { ($0.at ?? .distantFuture) >= since }
     }
 
-    func redeliver(_ delivery: HostDelivery, of hook: HostHook, in scope: HookScope) async throws(GitHostError) {
-        _ = try await caller.call(
-            .POST, base(scope) + "/hooks/" + HostPath.segment(hook.id) + "/deliveries/" + HostPath.segment(delivery.id) + "/attempts",
-            expecting: [202, 200])
+    func redeliver(_ delivery: HostDelivery, at hookPath: String) async throws(GitHostError) {
+        _ = try await caller.call(.POST, hookPath + "/deliveries/" + HostPath.segment(delivery.id) + "/attempts", expecting: [202, 200])
     }
 
     func postStatus(_ status: CommitStatus) async throws(GitHostError) {

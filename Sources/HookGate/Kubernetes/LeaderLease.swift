@@ -71,13 +71,13 @@ public final class LeaderLease: Sendable {
     }
 
     /// Gives the Lease up (on shutdown), so another replica need not wait for it to expire.
-    public func release() async {
-        guard let data = try? await kube.get(Self.leases, namespace: namespace, name: name),
+    public func release() async throws(KubeError) {
+        guard let data = try await kube.get(Self.leases, namespace: namespace, name: name),
               var lease = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any], var spec = lease["spec"] as? [String: Any],
               spec["holderIdentity"] as? String == identity else { return }
         spec["holderIdentity"] = ""
         lease["spec"] = spec
-        try? await kube.replace(Self.leases, namespace: namespace, name: name, object: Self.json(lease))
+        try await kube.replace(Self.leases, namespace: namespace, name: name, object: Self.json(lease))
     }
 
     private static func json(_ object: [String: Any]) -> Data {

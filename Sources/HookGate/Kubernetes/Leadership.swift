@@ -16,7 +16,8 @@ public actor Leadership {
     private let logger: Logger
     private var lease: LeaderLease?
     private var last: (at: ContinuousClock.Instant, holds: Bool)?
-    private var complainedNoKube = false
+    /// Set on shutdown: no service takes the Lease again once one has given it up.
+    private var stopped = false
 
     /// - Parameter namespace: where the Lease lives; nil: the Kubernetes connection's namespace.
     public init(
@@ -34,6 +35,7 @@ public actor Leadership {
     /// True while this replica holds the Lease. Nil when hookgate cannot reach Kubernetes at all
     /// (a single process outside a cluster: it does the work alone).
     public func holds() async -> Bool? {
+        if stopped || Task.isCancelled { return false }
         if let last, ContinuousClock.now - last.at < retryPeriod / 2 { return last.holds }
         let client: KubeClient?
         do {
@@ -60,8 +62,22 @@ public actor Leadership {
 
     /// Gives the Lease up, if held (on shutdown), so another replica need not wait for it to expire.
     public func release() async {
-        guard last?.holds == true, let lease else { return }
+        guard !stopped else { return }
+        stopped = true
+        // Whatever the last renewal said (one cut short by the shutdown reads as "not held"),
+        // the Lease may be this replica's: LeaderLease.release clears it only if it is.
+        guard let lease else { return }
         last = nil
-        await lease.release()
+        // Shutdown may have cancelled the calling task already (the server's end cancels the
+        // service group): give the Lease up from a task of its own, which is not cancelled.
+        let outcome = await Task { () async -> KubeError? in
+            do throws(KubeError) { try await lease.release() } catch { return error }
+            return nil
+        }.value
+        if let outcome {
+            logger.warning("cannot give up the Lease \(Self.leaseName); another replica takes it over when it expires", metadata: ["kube.error": "\(outcome)"])
+        } else {
+            logger.info("gave up the Lease \(Self.leaseName)")
+        }
     }
 }
