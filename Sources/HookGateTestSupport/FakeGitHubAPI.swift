@@ -54,7 +54,20 @@ public final class FakeGitHubAPI: Sendable {
         }
     }
 
+    /// A check run made with an installation token.
+    public struct CheckRun: Sendable, Equatable {
+        public var installation: Int
+        public var repository: String
+        public var headSHA: String
+        public var name: String
+        public var status: String
+        public var conclusion: String?
+        public var detailsURL: String?
+        public var externalID: String?
+    }
+
     private struct State {
+        var checkRuns: [CheckRun] = []
         var installations: [Installation] = []
         var mode: Mode = .normal
         var tokenLifetime: Duration = .seconds(3600)
@@ -98,6 +111,14 @@ public final class FakeGitHubAPI: Sendable {
             let bearer = request.headers[.authorization] ?? ""
             guard bearer.hasPrefix("Bearer ") else { return reply(401, #"{"message":"Requires authentication"}"#) }
             let jwt = String(bearer.dropFirst(7))
+            if request.method == .post, let match = path.wholeMatch(of: /\/repos\/([^\/]+\/[^\/]+)\/check-runs/) {
+                // Made with an installation token, never the App's JWT (GitHub answers 403 to a JWT).
+                guard let installation = state.withLock({ $0.issued.first { $0.token == jwt }?.installation }) else {
+                    return reply(jwt.hasPrefix("ghs_") ? 401 : 403, #"{"message":"Bad credentials"}"#)
+                }
+                let body = try await request.body.collect(upTo: 1 << 20)
+                return checkRun(Data(body.readableBytesView), repository: String(match.1), installation: installation, state: state)
+            }
             if !state.withLock({ $0.verified.contains(jwt) }) {
                 let verdict = await Python.runInBackground(verifier, arguments: [keyFile, jwt, issuer])
                 guard verdict == "ok" else {
@@ -150,6 +171,31 @@ public final class FakeGitHubAPI: Sendable {
         self.port = port
         self.state = state
         self.task = task
+    }
+
+    /// `POST /repos/{owner}/{repo}/check-runs`: checks the fields as GitHub does (a name, a 40-hex
+    /// head SHA, a known status, a conclusion exactly when completed) and records the run.
+    private static func checkRun(_ body: Data, repository: String, installation: Int, state: Store) -> Response {
+        guard let fields = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
+              let name = fields["name"] as? String, !name.isEmpty,
+              let sha = fields["head_sha"] as? String, sha.wholeMatch(of: /[0-9a-f]{40}/) != nil else {
+            return reply(422, #"{"message":"Invalid request: name and head_sha are required"}"#)
+        }
+        let status = fields["status"] as? String ?? "queued"
+        let conclusion = fields["conclusion"] as? String
+        let conclusions: Set = ["action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"]
+        guard ["queued", "in_progress", "completed"].contains(status), (status == "completed") == (conclusion != nil),
+              conclusion.map(conclusions.contains) ?? true else {
+            return reply(422, #"{"message":"Invalid request: status and conclusion do not agree"}"#)
+        }
+        let run = CheckRun(installation: installation, repository: repository.removingPercentEncoding ?? repository, headSHA: sha, name: name,
+                           status: status, conclusion: conclusion, detailsURL: fields["details_url"] as? String,
+                           externalID: fields["external_id"] as? String)
+        let id = state.withLock { state in
+            state.checkRuns.append(run)
+            return state.checkRuns.count
+        }
+        return reply(201, #"{"id":\#(id),"status":"\#(status)"}"#)
     }
 
     /// The App's webhook: its config, its deliveries (newest first, 100 a page, cursor in `Link`)
@@ -248,6 +294,8 @@ public final class FakeGitHubAPI: Sendable {
     public func setTokenLifetime(_ lifetime: Duration) { state.withLock { $0.tokenLifetime = lifetime } }
     /// Tokens minted so far, by installation, in order.
     public var issued: [(installation: Int, token: String)] { state.withLock { $0.issued } }
+    /// Check runs made, in order.
+    public var checkRuns: [CheckRun] { state.withLock { $0.checkRuns } }
     /// Distinct JWTs that verified.
     public var verifiedJWTs: Int { state.withLock { $0.verified.count } }
     public var refusedJWTs: Int { state.withLock { $0.refusedJWTs } }

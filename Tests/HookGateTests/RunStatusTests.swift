@@ -122,4 +122,60 @@ struct RunStatusTests {
         await host.stop()
         try outcome.get()
     }
+
+    @Test("a GitHub App endpoint without gitAPI reports its runs as check runs, made with the installation's token")
+    func checkRunsWithAppToken() async throws {
+        let namespace = "reports-app"
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
+        let pair = FakeGitHubAPI.makeKey()
+        let api = try await FakeGitHubAPI.start(publicKey: pair.publicKey, issuer: "4343")
+        api.setInstallations([.init(id: 1, account: "Codertocat")])
+        let folder = Fixtures.temporaryDirectory()
+        let key = "run-status-app-key-0123456789abcdef"
+        try key.write(toFile: folder + "/hook.key", atomically: true, encoding: .utf8)
+        try pair.pkcs1.write(toFile: folder + "/app.pem", atomically: true, encoding: .utf8)
+        try """
+            hookgateVersion: 1
+            delivery: {initialBackoff: 100ms, maxBackoff: 1s}
+            githubApps: [{name: my-app, appID: 4343, privateKeyPath: app.pem, apiURL: "\(api.baseURL)", secrets: {namespace: \(namespace)}}]
+            endpoints:
+              - name: app
+                id: run-status-endpoint
+                source: GitHub
+                keyPath: hook.key
+                app: my-app
+                notify:
+                  - create:
+                      namespace: \(namespace)
+                      object:
+                        apiVersion: tekton.dev/v1
+                        kind: PipelineRun
+                        metadata: {generateName: pr-}
+                        spec: {pipelineRef: {name: build}}
+                      report: {context: \(Self.context), url: "https://dashboard.example.com/$(object.name)"}
+                    when: {events: [pullRequest]}
+            """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
+        let server = try await HookGateProcess.start(serve: ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0",
+                                                            "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig])
+        let outcome = await Result {
+            #expect(try await send(Self.cases[0], to: server, key: key, delivery: "run-1").0 == 200)
+            try await waitUntil(timeout: .seconds(20)) { runs(namespace).count == 1 && !api.checkRuns.isEmpty }
+            let name = (runs(namespace)[0]["metadata"] as? [String: Any])?["name"] as? String ?? ""
+            let uid = (runs(namespace)[0]["metadata"] as? [String: Any])?["uid"] as? String
+            settle(namespace, name, status: "False", reason: "Failed")
+            try await waitUntil(timeout: .seconds(20)) { api.checkRuns.count == 2 }
+            let made = api.checkRuns
+            #expect(made.map(\.status) == ["in_progress", "completed"])
+            #expect(made.map(\.conclusion) == [nil, "failure"])
+            #expect(made.allSatisfy { $0.installation == 1 && $0.repository == "Codertocat/Hello-World" && $0.name == Self.context })
+            #expect(made.allSatisfy { $0.headSHA == Self.cases[0].sha && $0.externalID == uid })
+            #expect(made.first?.detailsURL == "https://dashboard.example.com/\(name)")
+            // One installation token serves both reports, and none is written to the log.
+            #expect(api.issued.filter { $0.installation == 1 }.allSatisfy { !server.stderr.contains($0.token) })
+            #expect(api.refusedJWTs == 0)
+        }
+        #expect(await server.terminate() == 0)
+        await api.stop()
+        try outcome.get()
+    }
 }

@@ -20,6 +20,8 @@ public struct CreateAction: ActionSpec {
     public var needsKubernetes: Bool { true }
     public var bodyPaths: Set<BodyPath> {
         template.bodyPaths.union(required.compactMap { $0.hasPrefix("body.") ? BodyPath(String($0.dropFirst(5))) : nil })
+            // A report from a GitHub App endpoint is a check run made with the installation's token.
+            .union(report == nil ? [] : ObjectTemplate.installationPaths)
     }
 
     public var headerNames: Set<String> {
@@ -47,12 +49,14 @@ public struct CreateAction: ActionSpec {
             target: target, resource: resource, namespace: namespace ?? kube.connection.namespace, template: template, required: required,
             installationSecret: secret, client: kube)
         guard let report else { return [create] }
-        guard let api = resources.endpoint.gitHost?.api ?? nil else {
+        let app = resources.endpoint.notify.lazy.compactMap({ ($0.spec as? GitHubAppAction)?.app }).first
+        let api = resources.endpoint.gitHost?.api ?? nil
+        guard api != nil || app != nil else {
             throw ConfigError(problems: [ConfigProblem(file: resources.file, line: resources.line,
                 message: "`report` sets the run's state at the git host, and the endpoint has no `gitAPI`", fix: "add `gitAPI: {tokenPath: FILE}` to the endpoint")])
         }
         let status = StatusNotifier(
-            target: StatusNotifier.target(for: target), resource: resource, report: report, endpoint: resources.endpoint, api: api,
+            target: StatusNotifier.target(for: target), resource: resource, report: report, endpoint: resources.endpoint, api: api, app: app,
             client: resources.client, kube: kube)
         create.report = (report, status.target)
         return [create, status]

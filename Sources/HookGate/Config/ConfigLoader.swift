@@ -277,7 +277,7 @@ public enum ConfigLoader {
         if own {
             AdmissionLoader.read(item, into: &endpoint)
             endpoint.gitHost = GitHostLoader.read(item, source: source, app: appAction != nil, folder: folder)
-            if endpoint.gitHost?.api == nil, notify.contains(where: { ($0.spec as? CreateAction)?.report != nil }) {
+            if endpoint.gitHost?.api == nil, appAction == nil, notify.contains(where: { ($0.spec as? CreateAction)?.report != nil }) {
                 reader.problem("`\(item.qualified("notify"))`: `report` sets the run's state at the git host, and the endpoint has no `gitAPI`", at: item["notify"],
                                fix: GitHostKind.of(source) == nil ? "\(source) has no commit statuses hookgate can set; remove `report`"
                                    : "add `gitAPI: {tokenPath: FILE}` (a token that may set commit statuses)")

@@ -23,6 +23,8 @@ public struct RunReport: Sendable, Equatable {
     static let shaAnnotation = "hookgate.io/report-sha"
     static let urlAnnotation = "hookgate.io/report-url"
     static let sourceAnnotation = "hookgate.io/report-source"
+    /// The GitHub App installation the delivery came from: reports become check runs made with its token.
+    static let installationAnnotation = "hookgate.io/report-installation"
 
     /// The commit an event is about: a push's new commit, a pull request's head; nil for events
     /// without one (an image, a trigger, a deleted branch).
@@ -46,6 +48,7 @@ public struct RunReport: Sendable, Equatable {
             Self.targetAnnotation: statusTarget, Self.repositoryAnnotation: commit.repository, Self.shaAnnotation: commit.sha,
             Self.sourceAnnotation: source.rawValue,
         ]
+        if let installation = event.bodyValues["installation.id"] { annotations[Self.installationAnnotation] = installation }
         if let url {
             annotations[Self.urlAnnotation] = Self.fill(url, prefix: "hook") { name in
                 if case .string(let value)? = variables[name] { value } else { nil }
@@ -82,6 +85,7 @@ struct ReportedRun: Sendable, Equatable {
     var repository: String
     var sha: String
     var url: String?
+    var installation: Int?
     var state: CommitStatus.State
     var description: String
 
@@ -104,6 +108,7 @@ struct ReportedRun: Sendable, Equatable {
         self.target = target
         self.repository = repository
         self.sha = sha
+        self.installation = annotations[RunReport.installationAnnotation].flatMap { Int($0) }
         self.url = annotations[RunReport.urlAnnotation].map { url in
             RunReport.fill(url, prefix: "object") { field in field == "name" ? name : field == "namespace" ? namespace : nil }
         }
@@ -130,6 +135,7 @@ struct ReportedRun: Sendable, Equatable {
         var values = ["object.namespace": namespace, "object.name": name, "object.uid": uid, "repository": repository, "sha": sha,
                       "state": state.rawValue, "description": description]
         values["url"] = url
+        values["installation"] = installation.map(String.init)
         return HookEvent(name: "run-status", kind: .trigger, bodyValues: values)
     }
 }

@@ -12,7 +12,11 @@ public struct StatusNotifier: Notifier {
     let resource: KubeResource
     let report: RunReport
     let endpoint: Endpoint
-    let api: GitAPI
+    /// The endpoint's `gitAPI`: commit statuses with its token.
+    let api: GitAPI?
+    /// The endpoint's GitHub App, used when the run came from an installation and there is no
+    /// `gitAPI`: check runs with the installation's token.
+    let app: GitHubApp?
     let client: HTTPClient
     let kube: KubeClient
 
@@ -36,9 +40,15 @@ public struct StatusNotifier: Notifier {
                 description = run.description
             }
             let status = CommitStatus(repository: repository, sha: sha, state: state, context: report.context, targetURL: values["url"], description: description)
-            do {
-                let host = try GitHostKind.connect(endpoint, api: api, client: client, pacer: RateLimitPacer.shared(for: api.url))
-                try await host.postStatus(status)
+            do throws(GitHostError) {
+                if let api {
+                    let host = try GitHostKind.connect(endpoint, api: api, client: client, pacer: RateLimitPacer.shared(for: api.url))
+                    try await host.postStatus(status)
+                } else if let app, let installation = values["installation"].flatMap({ Int($0) }) {
+                    try await CheckRuns(app: app, client: client).post(status, installation: installation, externalID: values["object.uid"])
+                } else {
+                    throw GitHostError(cause: .refused, description: "the run came from no App installation, and the endpoint has no `gitAPI` to set a commit status with")
+                }
                 context.logger.info("reported \(state.rawValue) for \(resource.kind) \(namespace)/\(name) on \(repository)@\(sha.prefix(12))",
                                     metadata: ["git.context": "\(report.context)"])
             } catch {
