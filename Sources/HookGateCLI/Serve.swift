@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve the admin API (backends of `backends:` groups) on this address, never on --listen; needs admin.tokenPath in the config.", valueName: "addr"))
     var adminListen: String?
 
+    @Option(help: ArgumentHelp("Serve /metrics (with /health and /readyz for probes) on this address instead of --listen, so an ingress for --listen exposes only the hooks; may equal --admin-listen.", valueName: "addr"))
+    var metricsListen: String?
+
     @Option(help: ArgumentHelp("Where the delivery queue lives (created if missing).", valueName: "dir"))
     var dataDir: String = DataDirectory.default
 
@@ -62,6 +65,14 @@ struct Serve: AsyncParsableCommand {
         if let adminListen, ListenAddress(adminListen) == nil {
             throw ValidationError("--admin-listen \(adminListen) is not [host]:port (for example 127.0.0.1:9090)")
         }
+        if let metricsListen {
+            guard let address = ListenAddress(metricsListen) else {
+                throw ValidationError("--metrics-listen \(metricsListen) is not [host]:port (for example :9090)")
+            }
+            if address.port != 0, address == ListenAddress(listen) {
+                throw ValidationError("--metrics-listen \(metricsListen) is --listen; leave it out to serve /metrics on the webhook port")
+            }
+        }
     }
 
     func run() async throws {
@@ -73,6 +84,9 @@ struct Serve: AsyncParsableCommand {
 
         for warning in config.warnings {
             logger.warning("\(warning.message)", metadata: ["config.file": "\(warning.file)", "config.line": "\(warning.line.map(String.init) ?? "-")", "config.fix": "\(warning.fix ?? "")"])
+        }
+        if metricsListen == nil {
+            logger.warning("/metrics is served on the webhook listener \(listen), as flux-recv did: route only /hook/ to it, or move metrics with --metrics-listen :9090")
         }
         for endpoint in config.endpoints {
             logger.info("endpoint \(endpoint.source.rawValue) using key\(endpoint.keyPaths.count == 1 ? "" : "s") \(endpoint.keyPaths.joined(separator: ", ")) at \(endpoint.path)",
@@ -102,7 +116,8 @@ struct Serve: AsyncParsableCommand {
             configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1))))
         do {
             let app = try buildApplication(
-                config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init)), client: client, kube: kube, store: store,
+                config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init),
+                                       metricsListen: metricsListen.flatMap(ListenAddress.init)), client: client, kube: kube, store: store,
                 metrics: registry, logger: logger, reload: reloadInterval.map { ReloadOptions(interval: $0) } ?? ReloadOptions(interval: .zero),
                 onListening: { address in logger.info("listening on \(address)", metadata: ["server.address": "\(address)"]) })
             try await app.runService()

@@ -55,6 +55,14 @@ public struct KubeAdmin: Sendable {
         guard (200..<300).contains(status) || status == 409 else { throw AdminError("POST \(path) answered \(status): \(body)") }
     }
 
+    /// Creates one object with `dryRun=All`: validated and admitted as for real, never stored.
+    /// Returns the status and the object as the API server would have stored it (defaults set).
+    public func dryRun(_ object: [String: Any]) throws -> (Int, String) {
+        let path = try collectionPath(object)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        return call("POST", path + "?dryRun=All&fieldValidation=Strict", json: json)
+    }
+
     /// Deletes every object of a YAML file.
     public func delete(file: String) throws {
         for document in try Yams.load_all(yaml: String(contentsOfFile: file, encoding: .utf8)) {
@@ -76,9 +84,17 @@ public struct KubeAdmin: Sendable {
         let plural = [
             "Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "Role": "roles", "RoleBinding": "rolebindings",
             "GitRepository": "gitrepositories", "Kustomization": "kustomizations", "PipelineRun": "pipelineruns",
-        ][kind] ?? kind.lowercased() + "s"
+        ][kind] ?? Self.plural(kind)
         let base = apiVersion.contains("/") ? "/apis/\(apiVersion)" : "/api/\(apiVersion)"
         return namespace.map { "\(base)/namespaces/\($0)/\(plural)" } ?? "\(base)/\(plural)"
+    }
+
+    /// A kind's resource name: Ingress → ingresses, NetworkPolicy → networkpolicies.
+    static func plural(_ kind: String) -> String {
+        let lower = kind.lowercased()
+        if lower.hasSuffix("y") { return lower.dropLast() + "ies" }
+        if lower.hasSuffix("s") { return lower + "es" }
+        return lower + "s"
     }
 
     public struct AdminError: Error, CustomStringConvertible {

@@ -18,6 +18,10 @@ public struct ServerOptions: Sendable {
     public var notifyTimeout: TimeAmount
     /// Where the admin API listens (`--admin-listen`); nil serves none. Never the webhook listener.
     public var adminListen: ListenAddress?
+    /// Where `/metrics` is served (`--metrics-listen`), with `/health` and `/readyz` for probes; nil
+    /// serves it on the webhook listener, as flux-recv did. The same address as `adminListen`
+    /// shares one listener.
+    public var metricsListen: ListenAddress?
     /// How often GitHub App tokens are checked for renewal, and the Secrets reconciled.
     public var appRenewEvery: Duration = GitHubAppService.defaultRenewEvery
     public var appReconcileEvery: Duration = GitHubAppService.defaultReconcileEvery
@@ -31,9 +35,10 @@ public struct ServerOptions: Sendable {
     public init(
         listen: ListenAddress = .default, idleTimeout: TimeAmount = ServerOptions.defaultIdleTimeout,
         requestReadTimeout: TimeAmount = ServerOptions.defaultRequestReadTimeout,
-        notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout, adminListen: ListenAddress? = nil
+        notifyTimeout: TimeAmount = FluxAPINotifier.defaultTimeout, adminListen: ListenAddress? = nil, metricsListen: ListenAddress? = nil
     ) {
         self.adminListen = adminListen
+        self.metricsListen = metricsListen
         self.listen = listen
         self.idleTimeout = idleTimeout
         self.requestReadTimeout = requestReadTimeout
@@ -86,13 +91,17 @@ public func buildApplication(
     let recorder = HookMetrics(factory: metrics.map { PrometheusMetricsFactory(registry: $0) } ?? MetricsSystem.factory)
     let router = Router(context: HookRequestContext.self)
     router.get("/health") { _, _ in HookController.reply(.ok, "OK") }
+    var exposition: (@Sendable () -> Response)?
     if let metrics {
-        router.get("/metrics") { _, _ in
+        exposition = {
             Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
+    }
+    if let exposition, options.metricsListen == nil {
+        router.get("/metrics") { _, _ in exposition() }
     }
     let dynamic = DynamicBackends(store: store)
     let build: ConfigReloader.Build = { config throws(ConfigError) in
@@ -111,7 +120,7 @@ public func buildApplication(
             config: config, client: client, kube: kubeClient, logger: logger, notifyTimeout: options.notifyTimeout, logNotifier: logNotifier)
     }
     let table = RouteTable(receiver: try build(config), config: config)
-    router.get("/readyz") { _, _ in
+    let readiness: @Sendable () async -> Response = {
         do {
             // A small probe may fit in a page already allocated on a full disk: a webhook's
             // write that failed lately counts too.
@@ -122,6 +131,7 @@ public func buildApplication(
             return HookController.reply(.serviceUnavailable, "the delivery queue cannot be written")
         }
     }
+    router.get("/readyz") { _, _ in await readiness() }
     let worker = DeliveryWorker(store: store, notifiers: table.notifiers, settings: { table.config.delivery }, metrics: recorder, logger: logger)
     let deliveries = Deliveries(store: store, settings: { table.config.delivery }, metrics: recorder, breakers: worker.breakers, wake: { worker.wake($0) })
     HookController(table: table, deliveries: deliveries, metrics: recorder).addRoutes(to: router)
@@ -140,24 +150,36 @@ public func buildApplication(
         endpoints: { table.config.endpoints }, client: client, store: store, metrics: recorder, logger: logger, leadership: leadership))
     services.append(RunStatusWatcher(
         config: { table.config }, kube: kube, store: store, leadership: leadership, wake: { worker.wake($0) }, logger: logger))
-    if let adminListen = options.adminListen {
-        guard config.adminToken != nil else {
-            throw ConfigError(problems: [ConfigProblem(
-                file: config.file, line: nil, message: "--admin-listen serves the admin API, and the config names no token for it",
-                fix: "add `admin: {tokenPath: admin.token}` (`hookgate keygen --out admin.token`), or leave out --admin-listen")], files: config.files)
+    if options.adminListen != nil, config.adminToken == nil {
+        throw ConfigError(problems: [ConfigProblem(
+            file: config.file, line: nil, message: "--admin-listen serves the admin API, and the config names no token for it",
+            fix: "add `admin: {tokenPath: admin.token}` (`hookgate keygen --out admin.token`), or leave out --admin-listen")], files: config.files)
+    }
+    // The listeners that never face the webhook senders: admin, metrics, or both on one address.
+    for address in Set([options.adminListen, options.metricsListen].compactMap { $0 }) {
+        let side = Router()  // never the webhook listener
+        var roles: [String] = []
+        if address == options.metricsListen {
+            roles.append("metrics")
+            side.get("/health") { _, _ in HookController.reply(.ok, "OK") }
+            side.get("/readyz") { _, _ in await readiness() }
+            if let exposition { side.get("/metrics") { _, _ in exposition() } }
         }
-        let adminRouter = Router()
-        AdminController(table: table, backends: dynamic, rebuild: { () throws(ConfigError) in
-            table.install(try build(table.config), config: table.config)
-        }, logger: logger).addRoutes(to: adminRouter)
+        if address == options.adminListen {
+            roles.append("admin API")
+            AdminController(table: table, backends: dynamic, rebuild: { () throws(ConfigError) in
+                table.install(try build(table.config), config: table.config)
+            }, logger: logger).addRoutes(to: side)
+        }
         // Hummingbird's own "listening on" line would name this port as if it were the webhook one.
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)
+        let described = roles.joined(separator: " and ")
         services.append(Application(
-            router: adminRouter, configuration: .init(address: .hostname(adminListen.host, port: adminListen.port), serverName: nil),
+            router: side, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
-                let bound = ListenAddress(host: adminListen.host, port: channel.localAddress?.port ?? adminListen.port)
-                logger.info("admin API on \(bound)", metadata: ["admin.address": "\(bound)"])
+                let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+                logger.info("\(described) on \(bound)", metadata: ["listener.address": "\(bound)", "listener.serves": "\(described)"])
             },
             logger: quiet))
     }

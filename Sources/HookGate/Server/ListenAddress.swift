@@ -1,5 +1,5 @@
 /// A `--listen` value: `:8080`, `127.0.0.1:8080`, `[::1]:8080`, `localhost:0`.
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: Int
 
