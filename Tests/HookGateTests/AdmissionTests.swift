@@ -289,7 +289,8 @@ struct AdmissionTests {
         let flux = try await RecordingServer.start()
         defer { Task { await flux.stop() } }
         let body = push
-        let signed = (0..<5).map { push($0 + 1) }
+        // Signed up front: the senders answered meanwhile must not wait for Python on a loaded machine.
+        let signed = (0..<5).map { push($0 + 1) }.map { ($0, Harness.githubHeaders($0)) }
         try await Harness.withServer(downstream: flux, requestReadTimeout: .seconds(4)) { client, config in
             let port = try #require(client.port)
             let path = config.endpoints[0].path
@@ -322,10 +323,11 @@ struct AdmissionTests {
             let slowHead = trickle("", head)
             let slowBody = trickle(head, String(decoding: body, as: UTF8.self))
             try await Task.sleep(for: .milliseconds(500))
-            for other in signed {
-                #expect(try await post(client, path, headers: Harness.githubHeaders(other), body: other).status == .ok)
+            var servedBy = Date.distantFuture.timeIntervalSince1970
+            for (other, headers) in signed {
+                #expect(try await post(client, path, headers: headers, body: other).status == .ok)
+                servedBy = min(servedBy, Date().timeIntervalSince1970)
             }
-            let servedBy = Date().timeIntervalSince1970
             for slow in [slowHead, slowBody] {
                 let words = await slow.value.split(separator: "\n").last?.split(separator: " ") ?? []
                 #expect(words.first == "closed", "\(words)")

@@ -170,11 +170,13 @@ import Testing
 
     /// The read deadline stops once the request has arrived: a slow notify call is not cut off.
     @Test func slowDownstreamIsNotCutOff() async throws {
-        let flux = try await RecordingServer.start { _ in .init(delay: .milliseconds(1500)) }
+        let flux = try await RecordingServer.start { _ in .init(delay: .milliseconds(2500)) }
         defer { Task { await flux.stop() } }
         let body = push
-        try await Harness.withServer(downstream: flux, requestReadTimeout: .milliseconds(500)) { client, config in
-            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: Harness.githubHeaders(body), body: ByteBuffer(bytes: body)) {
+        // Signed before the client connects: the read deadline runs from the connection's start.
+        let headers = Harness.githubHeaders(body)
+        try await Harness.withServer(downstream: flux, requestReadTimeout: .seconds(1)) { client, config in
+            try await client.execute(uri: config.endpoints[0].path, method: .post, headers: headers, body: ByteBuffer(bytes: body)) {
                 #expect($0.status == .ok)
             }
         }
