@@ -1,5 +1,6 @@
-# hookgate: multi-stage build. The release binary links the Swift standard library statically, so
-# the runtime image needs only libc and CA certificates (for Google's token keys over HTTPS).
+# hookgate: multi-stage build, for users with Docker. CI builds the same image without a daemon
+# (scripts/build-image, which checks that USER, WORKDIR, EXPOSE, ENTRYPOINT and CMD here agree
+# with it) and runs it (scripts/run-image).
 #   docker build -t hookgate .
 #   docker run --rm -p 8080:8080 hookgate            # serves examples/quickstart
 FROM swift:6.3-noble AS build
@@ -9,21 +10,20 @@ RUN swift package resolve
 COPY Sources ./Sources
 COPY Tests ./Tests
 COPY scripts ./scripts
-# The same command .ci/run runs, so this line stays true.
-RUN cp "$(scripts/build-release | tail -n 1)" /hookgate
+COPY examples ./examples
+# The release binary (static Swift standard library, as .ci/run builds it), then the
+# distroless-style root: the stripped binary, the few libraries it loads and CA certificates,
+# taken from the distribution's packages; no shell.
+RUN apt-get update && apt-get install -y --no-install-recommends binutils ca-certificates \
+    && scripts/image-root "$(scripts/build-release | tail -n 1)" /rootfs
 
-FROM ubuntu:24.04
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates \
-    && rm -rf /var/lib/apt/lists/*
-COPY --from=build /hookgate /usr/local/bin/hookgate
-COPY examples/quickstart /etc/hookgate
-# The delivery queue's default home (--data-dir hookgate-data, relative to here); mount a volume
-# at /var/lib/hookgate to keep it. A fixed non-root user (the distroless "nonroot" id), as
+FROM scratch
+COPY --from=build /rootfs /
+# The queue's home (--data-dir hookgate-data, relative to here); mount a volume at
+# /var/lib/hookgate to keep it. A fixed non-root user (the distroless "nonroot" id), as
 # Kubernetes' runAsNonRoot expects.
-RUN mkdir -p /var/lib/hookgate && chown 65532:65532 /var/lib/hookgate
-WORKDIR /var/lib/hookgate
 USER 65532:65532
+WORKDIR /var/lib/hookgate
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/hookgate"]
 CMD ["serve", "--config", "/etc/hookgate/hookgate.yaml", "--listen", ":8080"]

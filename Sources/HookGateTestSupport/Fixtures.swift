@@ -33,4 +33,16 @@ public enum Fixtures {
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+
+    /// A copy of `examples/NAME` with a fresh random key at each of `keys` (paths inside it): the
+    /// examples commit no keys, as an operator's copy must not.
+    public static func example(_ name: String, keys: [String]) throws -> String {
+        let folder = temporaryDirectory() + "/" + name
+        try FileManager.default.copyItem(atPath: packageRoot + "/examples/" + name, toPath: folder)
+        for key in keys {
+            let hex = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            try hex.write(toFile: folder + "/" + key, atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
 }

@@ -55,12 +55,20 @@ public struct KubeAdmin: Sendable {
         guard (200..<300).contains(status) || status == 409 else { throw AdminError("POST \(path) answered \(status): \(body)") }
     }
 
-    /// Creates one object with `dryRun=All`: validated and admitted as for real, never stored.
-    /// Returns the status and the object as the API server would have stored it (defaults set).
+    /// Creates one object with `dryRun=All`, or replaces it so when it exists (another test made
+    /// it): validated and admitted as for real, never stored. Returns the status and the object
+    /// as the API server would have stored it (defaults set).
     public func dryRun(_ object: [String: Any]) throws -> (Int, String) {
-        let path = try collectionPath(object)
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        return call("POST", path + "?dryRun=All&fieldValidation=Strict", json: json)
+        let collection = try collectionPath(object)
+        let json = { (object: [String: Any]) in String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self) }
+        let created = call("POST", collection + "?dryRun=All", json: try json(object))
+        guard created.0 == 409, let name = (object["metadata"] as? [String: Any])?["name"] as? String,
+              let existing = get(collection + "/" + name)?["metadata"] as? [String: Any] else { return created }
+        var replacement = object
+        var metadata = object["metadata"] as? [String: Any] ?? [:]
+        metadata["resourceVersion"] = existing["resourceVersion"]
+        replacement["metadata"] = metadata
+        return call("PUT", collection + "/" + name + "?dryRun=All", json: try json(replacement))
     }
 
     /// Deletes every object of a YAML file.

@@ -8,7 +8,7 @@ import Testing
 /// `scripts/kube-up`), with the built binary running as the least-privileged service account.
 @Suite(.serialized, .enabled(if: KubeAdmin.current != nil, "needs the API server that scripts/test starts"))
 struct KubernetesTests {
-    static let example = Fixtures.packageRoot + "/examples/flux2-tekton"
+    static let example = try! Fixtures.example("flux2-tekton", keys: ["keys/github.key"])
     let kube = KubeAdmin.current!
 
     /// A signed GitHub push of `branch` with delivery id `delivery`.

@@ -117,7 +117,7 @@ func imagePush(_ reference: String) -> HookEvent {
     }
 
     @Test func exampleConfigLoads() throws {
-        let config = try ConfigLoader.load(path: Fixtures.packageRoot + "/examples/flux2-tekton/hookgate.yaml")
+        let config = try ConfigLoader.load(path: try Fixtures.example("flux2-tekton", keys: ["keys/github.key"]) + "/hookgate.yaml")
         let actions = config.endpoints[0].notify
         guard let objects = (actions[0].spec as? ReconcileAction)?.objects, let spec = actions[1].spec as? CreateAction else {
             Issue.record("unexpected actions \(actions)")
