@@ -5,7 +5,31 @@ from datetime import date
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(ROOT, "Tests/HookGateTests/Fixtures")
-PAYLOAD = os.path.join(FIXTURES, "github-push-tag-deleted.json")
+# GitHub's tag push example, made a creation (`deleted` false, an `after` commit) as the tests'
+# Fixtures.tagPush does: a deleted tag is acted on by no action, and would measure nothing but
+# "unmatched". Written into the work folder at start; scenario() checks every answer's outcome.
+SOURCE_PAYLOAD = os.path.join(FIXTURES, "github-push-tag-deleted.json")
+PAYLOAD = None
+
+
+def write_payload(work):
+    global PAYLOAD
+    text = open(SOURCE_PAYLOAD).read()
+    text = text.replace('"after": "0000000000000000000000000000000000000000"', '"after": "6113728f27ae82c7b1a177c8d03f9e96e0adf246"')
+    text = text.replace('"deleted": true', '"deleted": false')
+    PAYLOAD = os.path.join(work, "push.json")
+    with open(PAYLOAD, "w") as f:
+        f.write(text)
+
+
+def outcomes(port):
+    """hookgate_requests_total by outcome, from /metrics."""
+    counts = {}
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+    for line in text.splitlines():
+        if match := re.match(r'hookgate_requests_total\{.*outcome="(\w+)".*\} (\d+)', line):
+            counts[match.group(1)] = counts.get(match.group(1), 0) + int(match.group(2))
+    return counts
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -177,6 +201,7 @@ def drained(gate, limit=120):
 
 
 def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, floor=False, bare=False, backends=None):
+    expected = "unauthorized" if bad else {"sync": "notified", "queued": "queued"}[delivery]
     body = open(PAYLOAD, "rb").read()
     rows = []
     for connections in (32, 128):
@@ -202,6 +227,12 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
                 result["drain"] = drained(gate)
             if gate:
                 result["cpu_us"] = (gate.cpu_seconds() - cpu_before) / max(1, result["total"]) * 1e6
+            if gate and not bare:
+                # Every answer must be the work the scenario names (429s aside, which scenario 7's
+                # concurrency cap gives): an unmatched or duplicate answer measures nothing.
+                counts = outcomes(gate.port)
+                if counts.get(expected, 0) + counts.get("overloaded", 0) + counts.get("rate_limited", 0) < 0.99 * result["total"]:
+                    sys.exit(f"bench: {name} at {connections} connections: expected {expected} answers, hookgate counted {counts}")
                 result["peak"] = gate.status("VmHWM")
                 result["end"] = gate.status("VmRSS")
         finally:
@@ -253,6 +284,7 @@ def main():
         args.no_write = True
     wanted = lambda number: only is None or number in only
     work = tempfile.mkdtemp(prefix="hookgate-bench-")
+    write_payload(work)
     nginx = Nginx(work)
     try:
         rows = []

@@ -76,6 +76,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        AllocatorTuning.apply()
         let config = try options.load()
         bootstrapLogging(format: logFormat, level: logLevel)
         let logger = Logger(label: "hookgate")

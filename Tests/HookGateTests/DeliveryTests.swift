@@ -103,6 +103,27 @@ import Testing
         }
     }
 
+    /// `duplicateWindow: 0s` turns suppression off: a sync attempt being recorded (not yet
+    /// committed) does not make the same body a duplicate, as it does with a window.
+    @Test func aZeroWindowMakesNothingADuplicate() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
+        let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: "d-1", target: "t", notifier: "n", events: [event])
+        let keys = ["gh sha256 abc"]
+        store.recordAttempt(row, error: nil, dedupeKeys: keys, window: .seconds(3600)) { _ in }
+        #expect(try await store.isDuplicate(keys, window: .seconds(3600)))
+        #expect(try await !store.isDuplicate(keys, window: .zero))
+        // Queued: the same keys twice in one instant are both queued.
+        let now = Date()
+        #expect(try await store.enqueue([row], dedupeKeys: keys, window: .zero, now: now) != nil)
+        #expect(try await store.enqueue([row], dedupeKeys: keys, window: .zero, now: now) != nil)
+        #expect(try await store.enqueue([row], dedupeKeys: ["other"], window: .seconds(60), now: now) != nil)
+        #expect(try await store.enqueue([row], dedupeKeys: ["other"], window: .seconds(60), now: now) == nil)
+        await store.close()
+    }
+
     @Test func refreshesMergeOnlyIntoRowsNothingIsDelivering() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

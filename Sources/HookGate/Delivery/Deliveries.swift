@@ -90,7 +90,8 @@ public struct Deliveries: Sendable {
             if !later.isEmpty { _ = try await enqueue(later, dedupeKeys: [], logger: context.logger) }
             guard !now.isEmpty else { return .queued }
             // Every required notifier at once: the answer waits for the slowest, not for their sum.
-            let outcomes = await withTaskGroup(of: (Int, NotifyFailure?).self) { group in
+            // One (the usual case) is called right here, without a child task.
+            let outcomes = now.count == 1 ? [await attempt(now[0].0, events: now[0].1.events, context: context)] : await withTaskGroup(of: (Int, NotifyFailure?).self) { group in
                 for (index, (notifier, row)) in now.enumerated() {
                     group.addTask { (index, await attempt(notifier, events: row.events, context: context)) }
                 }

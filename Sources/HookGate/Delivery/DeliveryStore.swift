@@ -361,6 +361,14 @@ public final class DeliveryStore: Sendable {
     /// of them was seen within the window (a duplicate). Runs inside one transaction, so no other
     /// write comes between the check and the claim.
     private static func claim(_ keys: [String], window: Duration, now: Date, in database: SQLiteDatabase) throws -> Bool {
+        guard window > .zero else {
+            // Suppression is off; the keys are still kept (recovery asks what was accepted).
+            for key in keys {
+                try database.query("INSERT INTO seen (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at",
+                                   [.text(key), .real(now.timeIntervalSince1970)])
+            }
+            return true
+        }
         let since = SQLValue.real(now.timeIntervalSince1970 - window.seconds)
         if keys.count > 1 {
             for key in keys where try !database.query("SELECT 1 FROM seen WHERE key = ? AND seen_at >= ?", [.text(key), since]).isEmpty {
@@ -384,7 +392,8 @@ public final class DeliveryStore: Sendable {
 
     /// Is one of `keys` a delivery already handled within `window`?
     public func isDuplicate(_ keys: [String], window: Duration, now: Date = Date()) async throws(StoreError) -> Bool {
-        guard !keys.isEmpty else { return false }
+        // A zero window turns duplicate suppression off, for attempts not yet committed too.
+        guard !keys.isEmpty, window > .zero else { return false }
         if unrecorded.withLock({ seen in keys.contains { seen[$0] != nil } }) { return true }
         return try await read(on: reader) { database in
             try keys.contains { key in
