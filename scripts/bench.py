@@ -308,13 +308,17 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     floor = {c: r["rps"] for n, c, r in rows if n.startswith("1.")}
-    lines = ["| scenario | conns | req/s | % of floor | p50 ms | p99 ms | max ms | non-2xx | peak RSS MiB | end RSS MiB | CPU µs/req |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    # Each scenario's CPU per request as a multiple of the bare stack's (1b) at the same
+    # connections, in the same run: the figure issue 19's goals are stated in.
+    bare_cpu = {c: r["cpu_us"] for n, c, r in rows if n.startswith("1b.") and r.get("cpu_us")}
+    lines = ["| scenario | conns | req/s | % of floor | p50 ms | p99 ms | max ms | non-2xx | peak RSS MiB | end RSS MiB | CPU µs/req | × bare |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, conns, r in rows:
         pct = f"{100 * r['rps'] / floor[conns]:.0f}%" if floor.get(conns) else "-"
         gate = lambda k, fmt: (fmt % r[k]) if k in r else "-"
+        times = f"{r['cpu_us'] / bare_cpu[conns]:.1f}" if "cpu_us" in r and bare_cpu.get(conns) else "-"
         lines.append(f"| {name} | {conns} | {r['rps']:.0f} | {pct} | {r['p50']:.2f} | {r['p99']:.2f} | {r['max']:.1f} | "
-                     f"{r['non2xx'] + r['errors']} | {gate('peak', '%.1f')} | {gate('end', '%.1f')} | {gate('cpu_us', '%.0f')} |")
+                     f"{r['non2xx'] + r['errors']} | {gate('peak', '%.1f')} | {gate('end', '%.1f')} | {gate('cpu_us', '%.0f')} | {times} |")
     drains = [(n, c, r["drain"]) for n, c, r in rows if "drain" in r]
     if drains:
         lines += ["", "Scenario 7's CPU per request includes forwarding to all three backends: the queue was delivered "
