@@ -55,16 +55,28 @@ struct RunStatusTests {
         return try await EndToEndTests.post(server.baseURL + "/hook/run-status-endpoint", headers: headers, body: body)
     }
 
+    /// A namespace for the runs and a config folder holding `hook.key` and `files`.
+    func prepare(namespace: String, key: String, files: [String: String]) throws -> String {
+        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
+        let folder = Fixtures.temporaryDirectory()
+        for (name, contents) in files.merging(["hook.key": key], uniquingKeysWith: { $1 }) {
+            try contents.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        }
+        return folder
+    }
+
+    /// `hookgate serve` of the config in `folder`, with the API server's admin kubeconfig.
+    func serveArguments(_ folder: String) -> [String] {
+        ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig]
+    }
+
     @Test("a pull request's run is reported pending, then success; a run that settles while hookgate is stopped is reported after the restart",
           arguments: cases)
     func pendingThenSuccess(_ test: Case) async throws {
         let namespace = "reports-\(test.flavor.rawValue.lowercased())"
-        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
         let host = try await FakeGitHost.start(test.flavor)
-        let folder = Fixtures.temporaryDirectory()
         let key = "run-status-key-0123456789abcdef"
-        try key.write(toFile: folder + "/hook.key", atomically: true, encoding: .utf8)
-        try host.token.write(toFile: folder + "/host.token", atomically: true, encoding: .utf8)
+        let folder = try prepare(namespace: namespace, key: key, files: ["host.token": host.token])
         try """
             hookgateVersion: 1
             delivery: {initialBackoff: 100ms, maxBackoff: 1s}
@@ -87,8 +99,7 @@ struct RunStatusTests {
                         url: "https://dashboard.example.com/#/namespaces/$(object.namespace)/pipelineruns/$(object.name)?repo=$(hook.repository)"
                     when: {events: [pullRequest]}
             """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
-        let arguments = ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0", "--data-dir", folder + "/data",
-                         "--kubeconfig", kube.kubeconfig]
+        let arguments = serveArguments(folder)
         var server = try await HookGateProcess.start(serve: arguments)
         let outcome = await Result {
             #expect(try await send(test, to: server, key: key, delivery: "run-1").0 == 200)
@@ -126,14 +137,11 @@ struct RunStatusTests {
     @Test("a GitHub App endpoint without gitAPI reports its runs as check runs, made with the installation's token")
     func checkRunsWithAppToken() async throws {
         let namespace = "reports-app"
-        try kube.create(["apiVersion": "v1", "kind": "Namespace", "metadata": ["name": namespace]])
         let pair = FakeGitHubAPI.makeKey()
         let api = try await FakeGitHubAPI.start(publicKey: pair.publicKey, issuer: "4343")
         api.setInstallations([.init(id: 1, account: "Codertocat")])
-        let folder = Fixtures.temporaryDirectory()
         let key = "run-status-app-key-0123456789abcdef"
-        try key.write(toFile: folder + "/hook.key", atomically: true, encoding: .utf8)
-        try pair.pkcs1.write(toFile: folder + "/app.pem", atomically: true, encoding: .utf8)
+        let folder = try prepare(namespace: namespace, key: key, files: ["app.pem": pair.pkcs1])
         try """
             hookgateVersion: 1
             delivery: {initialBackoff: 100ms, maxBackoff: 1s}
@@ -155,8 +163,7 @@ struct RunStatusTests {
                       report: {context: \(Self.context), url: "https://dashboard.example.com/$(object.name)"}
                     when: {events: [pullRequest]}
             """.write(toFile: folder + "/hookgate.yaml", atomically: true, encoding: .utf8)
-        let server = try await HookGateProcess.start(serve: ["serve", "--config", folder + "/hookgate.yaml", "--listen", "127.0.0.1:0",
-                                                            "--data-dir", folder + "/data", "--kubeconfig", kube.kubeconfig])
+        let server = try await HookGateProcess.start(serve: serveArguments(folder))
         let outcome = await Result {
             #expect(try await send(Self.cases[0], to: server, key: key, delivery: "run-1").0 == 200)
             try await waitUntil(timeout: .seconds(20)) { runs(namespace).count == 1 && !api.checkRuns.isEmpty }

@@ -22,15 +22,7 @@ struct CheckRuns: Sendable {
             Self.tokens.withLock { $0[key] = fresh }
             return fresh.token
         } catch {
-            let cause: GitHostError.Cause = switch error.cause {
-            case .unauthorized: .unauthorized
-            case .forbidden: .forbidden
-            case .notFound: .notFound
-            case .serverError: .serverError
-            case .timeout: .timeout
-            case .unreachable: .unreachable
-            }
-            throw GitHostError(cause: cause, description: error.description)
+            throw GitHostError(error)
         }
     }
 
@@ -48,8 +40,10 @@ struct CheckRuns: Sendable {
         case .success: body["status"] = "completed"; body["conclusion"] = "success"
         case .failure: body["status"] = "completed"; body["conclusion"] = "failure"
         case .error:
+            // An error is a run cancelled or timed out (its reason, e.g. PipelineRunTimeout, is in the description).
             body["status"] = "completed"
-            body["conclusion"] = status.description.lowercased().contains("timeout") || status.description.lowercased().contains("timedout") ? "timed_out" : "cancelled"
+            let reason = status.description.lowercased()
+            body["conclusion"] = reason.contains("timeout") || reason.contains("timedout") ? "timed_out" : "cancelled"
         }
         if let url = status.targetURL { body["details_url"] = url }
         if let externalID { body["external_id"] = externalID }

@@ -30,4 +30,9 @@ public struct GitHostError: Error, Sendable, CustomStringConvertible {
         self.description = description
         self.retryAt = retryAt
     }
+
+    /// A GitHub App call's failure (its causes are a subset of these, by the same names).
+    init(_ failure: GitHubAppClient.Failure) {
+        self.init(cause: Cause(rawValue: failure.cause.rawValue) ?? .serverError, description: failure.description)
+    }
 }
