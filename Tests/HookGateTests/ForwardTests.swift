@@ -151,6 +151,8 @@ import Testing
             #expect(answer == "forwarding failed: 127.0.0.1:\(sometimes.port) (answered 500)")
             #expect(await ok.requests.count == 1)
             // Failed while the sender waited: a dead letter that keeps the request, for `deliveries retry`.
+            // (The attempt is recorded after the answer, not before it.)
+            try await waitUntil { try await !store.list(states: [.failed], limit: 10).filter { $0.target.hasSuffix("/b") }.isEmpty }
             let failed = try await store.list(states: [.failed], limit: 10).filter { $0.target.hasSuffix("/b") }
             #expect(failed.count == 1)
             #expect(failed.first?.lastError?.contains("answered 500: not yet") == true)

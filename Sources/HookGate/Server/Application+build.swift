@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Metrics
 import NIOCore
@@ -155,6 +156,10 @@ public func buildApplication(
             file: config.file, line: nil, message: "--admin-listen serves the admin API, and the config names no token for it",
             fix: "add `admin: {tokenPath: admin.token}` (`hookgate keygen --out admin.token`), or leave out --admin-listen")], files: config.files)
     }
+    // Every listener cuts off slow and idle clients alike.
+    let server: HTTPServerBuilder = .http1(configuration: .init(
+        additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: options.requestReadTimeout)],
+        idleTimeout: options.idleTimeout))
     // The listeners that never face the webhook senders: admin, metrics, or both on one address.
     for address in Set([options.adminListen, options.metricsListen].compactMap { $0 }) {
         let side = Router()  // never the webhook listener
@@ -176,7 +181,7 @@ public func buildApplication(
         quiet.logLevel = max(logger.logLevel, .warning)
         let described = roles.joined(separator: " and ")
         services.append(Application(
-            router: side, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
+            router: side, server: server, configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let bound = ListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
                 logger.info("\(described) on \(bound)", metadata: ["listener.address": "\(bound)", "listener.serves": "\(described)"])
@@ -191,9 +196,7 @@ public func buildApplication(
     let host = options.listen.host
     return Application(
         router: router,
-        server: .http1(configuration: .init(
-            additionalChannelHandlers: [RequestReadTimeoutHandler(timeout: options.requestReadTimeout)],
-            idleTimeout: options.idleTimeout)),
+        server: server,
         configuration: .init(address: .hostname(host, port: options.listen.port), serverName: nil),
         services: services,
         onServerRunning: { channel in
