@@ -221,7 +221,17 @@ def scenario(args, work, name, nginx, endpoints=1, delivery="sync", bad=False, f
         try:
             script = wrk_script(work, keys, body, bad)
             cpu_before = gate.cpu_seconds() if gate else 0
+            recorder = None
+            if args.perf and gate and connections == 32:
+                # A profile of this run's process, for docs/performance.md: `perf report -i FILE`.
+                os.makedirs(args.perf, exist_ok=True)
+                out = os.path.join(args.perf, f"{name.split('.')[0]}-{connections}.data")
+                recorder = subprocess.Popen(["perf", "record", "-g", "-q", "-p", str(gate.proc.pid), "-o", out],
+                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             result = run_wrk(url, script, connections, args.duration)
+            if recorder:
+                recorder.send_signal(signal.SIGINT)
+                recorder.wait(30)
             if backends:
                 # Forwards go on after the last answer: count their CPU too, until the queue is empty.
                 result["drain"] = drained(gate)
@@ -277,6 +287,7 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--perf", metavar="DIR", help="record a profile (perf record -g) of each scenario's 32-connection run into DIR")
     parser.add_argument("--only", help="comma-separated scenario numbers (1, 1b, 2-5, 7) to run, for profiling; implies --no-write")
     args = parser.parse_args()
     only = set(args.only.split(",")) if args.only else None
