@@ -112,9 +112,11 @@ struct Serve: AsyncParsableCommand {
         // somewhere else, and a Flux API that redirects is misconfigured. A refused or silent
         // target fails within a second (AsyncHTTPClient retries connecting until the connect
         // timeout, by default 10 s), and its delivery is retried with the queue's backoff.
-        let client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1))))
+        var outbound = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1)))
+        // hookgate bootstraps no tracer; without this, every call still made a (no-op) span and
+        // its attributes (2% of a sync request in `perf`).
+        outbound.tracing.tracer = nil
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: outbound)
         do {
             let app = try buildApplication(
                 config: config, options: ServerOptions(listen: ListenAddress(listen)!, adminListen: adminListen.flatMap(ListenAddress.init),

@@ -105,6 +105,9 @@ public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
     public let candidates: [SymmetricKey]
     /// The candidates as byte strings, for token comparisons.
     let candidateBytes: [[UInt8]]
+    /// HMAC-SHA256 keyed with each candidate, ready to take a body: most signatures are
+    /// HMAC-SHA256, and keying one costs two blocks of SHA-256 and allocations per request.
+    let sha256MACs: [HMAC<SHA256>]
 
     /// - Parameter files: the contents of each key file, in the config's order; at least one.
     public init(files: [[UInt8]]) {
@@ -117,6 +120,7 @@ public struct EndpointKey: Sendable, Equatable, CustomStringConvertible {
         }
         candidateBytes = variants
         candidates = variants.map { SymmetricKey(data: $0) }
+        sha256MACs = candidates.map { HMAC<SHA256>(key: $0) }
     }
 
     public init(_ bytes: [UInt8]) {

@@ -22,6 +22,10 @@ public final class DeliveryStore: Sendable {
     private let handedOut = Mutex<[String: Int]>([:])
     /// Duplicate keys of sync deliveries whose record is not committed yet (see ``recordAttempt``).
     private let unrecorded = Mutex<[String: Int]>([:])
+    /// Requests to forward, from their commit until every backend has them.
+    let requests = RequestCache(budget: DeliveryStore.requestCacheBudget)
+    /// 8 MiB: a thousand GitHub pushes, while the process stays under its 60 MB.
+    static let requestCacheBudget = 8 << 20
 
     /// False after a write failed, until one succeeds; `/readyz` reports it.
     public var isWritable: Bool { database.isWritable }
@@ -156,10 +160,11 @@ public final class DeliveryStore: Sendable {
     /// - Returns: for each delivery, the row that carries it; nil for a duplicate.
     public func enqueue(_ deliveries: [NewDelivery], dedupeKeys: [String], window: Duration, now: Date = Date()) async throws(StoreError) -> [Enqueued]? {
         let rows = encode(deliveries)
-        return try await write { database in
+        let forwarded = deliveries.first { $0.request != nil }?.request
+        let written: (rows: [Enqueued], request: Int?)? = try await write { database in
             guard try Self.claim(dedupeKeys, window: window, now: now, in: database) else { return nil }
             let time = SQLValue.real(now.timeIntervalSince1970)
-            let request = try deliveries.first { $0.request != nil }?.request.map { try Self.store($0, in: database) }
+            let request = try forwarded.map { try Self.store($0, in: database) }
             var enqueued: [Enqueued] = []
             for (delivery, row) in zip(deliveries, rows) {
                 if let mergeKey = delivery.mergeKey {
@@ -180,8 +185,11 @@ public final class DeliveryStore: Sendable {
                 guard let id = inserted.first?["id"].integer else { throw StoreError("the queue gave no id for a new row") }
                 enqueued.append(Enqueued(id: id, merged: false))
             }
-            return enqueued
+            return (enqueued, request)
         }
+        // Only once committed: an id from a transaction that failed may be given out again.
+        if let id = written?.request, let forwarded { requests.admit(id, forwarded) }
+        return written?.rows
     }
 
     /// How far ahead a pending row's next attempt must be for a new delivery to merge into it,
@@ -230,18 +238,20 @@ public final class DeliveryStore: Sendable {
     public func markDelivered(_ ids: [Int], now: Date = Date()) async throws(StoreError) {
         guard !ids.isEmpty else { return }
         let marks = ids.map { _ in "?" }.joined(separator: ", ")
-        try await write { database in
+        let deleted = try await write { database in
             let requests = try database.query(
                 "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, updated_at = ? WHERE id IN (\(marks)) RETURNING request_id",
                 [.real(now.timeIntervalSince1970)] + ids.map { .integer($0) }
             ).compactMap { $0["request_id"].integer }
             // A request delivered to every backend is not kept: it may be 25 MiB.
-            for request in Set(requests) {
+            return try Set(requests).flatMap { request in
                 try database.query(
-                    "DELETE FROM requests WHERE id = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE request_id = ? AND state != 'delivered')",
-                    [.integer(request), .integer(request)])
+                    "DELETE FROM requests WHERE id = ? AND NOT EXISTS (SELECT 1 FROM deliveries WHERE request_id = ? AND state != 'delivered') RETURNING id",
+                    [.integer(request), .integer(request)]
+                ).compactMap { $0["id"].integer }
             }
         }
+        requests.remove(deleted)
     }
 
     /// Stores a request for the deliveries that pass it on; returns its id.
@@ -284,7 +294,9 @@ public final class DeliveryStore: Sendable {
 
     /// Makes a queued delivery a dead letter.
     public func markFailed(_ id: Int, attempts: Int, error: String, now: Date = Date()) async throws(StoreError) {
-        try await update(id, state: .failed, attempts: attempts, next: now, error: error, now: now)
+        // A dead letter's request stays in the queue, for `hookgate deliveries retry`, and leaves
+        // the cache: once another process purges it, its id may be given to another request.
+        if let request = try await update(id, state: .failed, attempts: attempts, next: now, error: error, now: now) { requests.remove([request]) }
     }
 
     /// Schedules the next attempt of a queued delivery.
@@ -292,12 +304,15 @@ public final class DeliveryStore: Sendable {
         try await update(id, state: .pending, attempts: attempts, next: next, error: error, now: now)
     }
 
-    private func update(_ id: Int, state: StoredDelivery.State, attempts: Int, next: Date, error: String?, now: Date) async throws(StoreError) {
+    /// - Returns: the id of the row's stored request, if it has one.
+    @discardableResult
+    private func update(_ id: Int, state: StoredDelivery.State, attempts: Int, next: Date, error: String?, now: Date) async throws(StoreError) -> Int? {
         try await write { database in
             try database.query(
-                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_error = COALESCE(?, last_error) WHERE id = ?",
+                "UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, last_error = COALESCE(?, last_error) WHERE id = ? RETURNING request_id",
                 [.text(state.rawValue), .integer(attempts), .real(next.timeIntervalSince1970), .real(now.timeIntervalSince1970),
-                 SQLValue(error), .integer(id)])
+                 SQLValue(error), .integer(id)]
+            ).first?["request_id"].integer
         }
     }
 
@@ -317,7 +332,9 @@ public final class DeliveryStore: Sendable {
     /// with `reason`, since no action of the config delivers them any more.
     /// - Returns: how many were given up.
     public func follow(targets: Set<String>, renamed: [String: String], reason: String, now: Date = Date()) async throws(StoreError) -> Int {
-        try await write { database in
+        // Dead letters keep their requests only in the queue (see ``markFailed``); reloads are rare.
+        defer { requests.removeAll() }
+        return try await write { database in
             for (old, new) in renamed {
                 try database.query("UPDATE deliveries SET target = ? WHERE target = ? AND state != 'delivered'", [.text(new), .text(old)])
             }
@@ -418,7 +435,8 @@ public final class DeliveryStore: Sendable {
 
     /// The stored request `id`; nil when it is gone.
     public func request(_ id: Int) async throws(StoreError) -> ForwardedRequest? {
-        try await read(on: reader) { database in
+        if let kept = requests.request(id) { return kept }
+        return try await read(on: reader) { database in
             guard let row = try database.query("SELECT head, body FROM requests WHERE id = ?", [.integer(id)]).first else { return nil }
             return try ForwardedRequest(storedHead: row["head"].text ?? "{}", body: row["body"].blob ?? [])
         }

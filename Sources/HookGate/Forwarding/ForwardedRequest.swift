@@ -91,10 +91,21 @@ public struct ForwardedRequest: Sendable, Equatable {
         var headers: [Header]
     }
 
-    /// Everything but the body, as the queue stores it.
+    /// Everything but the body, as the queue stores it: the document `Head`'s `Codable` reads,
+    /// written by hand (`JSONEncoder` was 3.6% of a forwarded request).
     var storedHead: String {
-        let data = (try? JSONEncoder().encode(Head(query: query, headers: headers))) ?? Data("{\"headers\":[]}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        var json = JSONText()
+        json.object { json in
+            json.member("query", query)
+            json.key("headers")
+            json.array(headers) { json, header in
+                json.object { json in
+                    json.member("name", header.name)
+                    json.member("value", header.value)
+                }
+            }
+        }
+        return json.text
     }
 
     /// The request the queue stored as `head` and `body`.

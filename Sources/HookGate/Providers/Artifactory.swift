@@ -18,7 +18,7 @@ struct Artifactory: Provider {
             throw .unauthorized("missing X-JFrog-Event-Auth header", reason: "no X-JFrog-Event-Auth header; set the webhook's secret to the key file's content")
         }
         let plain = TokenCheck.matches(value, key: key)
-        let signed = HMACSignature(algorithm: .sha256, hex: value)?.isValid(for: request.body, keys: key.candidates) ?? false
+        let signed = HMACSignature(algorithm: .sha256, hex: value)?.isValid(for: request.body, key: key) ?? false
         guard plain || signed else {
             throw .unauthorized("invalid X-JFrog-Event-Auth",
                 reason: "X-JFrog-Event-Auth is neither the configured key nor the hex HMAC-SHA256 of the \(request.body.count)-byte body made with it")

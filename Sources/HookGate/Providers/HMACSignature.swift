@@ -13,9 +13,10 @@ struct HMACSignature {
     /// Parses `sha256=<hex>` (the prefix names the algorithm, as go-github reads it).
     /// Returns nil when the prefix is unknown or the digest is not hex of the right length.
     init?(prefixed header: String) {
-        guard let equals = header.firstIndex(of: "=") else { return nil }
-        guard let algorithm = Algorithm(rawValue: header[..<equals].lowercased()) else { return nil }
-        self.init(algorithm: algorithm, hex: header[header.index(after: equals)...])
+        guard let equals = header.utf8.firstIndex(of: UInt8(ascii: "=")) else { return nil }
+        let name = header[..<equals]
+        guard let algorithm = Algorithm(rawValue: String(name)) ?? Algorithm(rawValue: name.lowercased()) else { return nil }
+        self.init(algorithm: algorithm, hex: header[header.utf8.index(after: equals)...])
     }
 
     /// Parses a bare hex digest made with a known algorithm.
@@ -31,8 +32,20 @@ struct HMACSignature {
         self.mac = mac
     }
 
-    /// True when the signature was made over `body` with any of the candidate keys.
+    /// True when the signature was made over `body` with any of the endpoint's keys.
     /// Every comparison runs in constant time.
+    func isValid(for body: Data, key: EndpointKey) -> Bool {
+        guard algorithm == .sha256 else { return isValid(for: body, keys: key.candidates) }
+        var valid = false
+        for prepared in key.sha256MACs {
+            var authenticator = prepared
+            authenticator.update(data: body)
+            valid = (authenticator.finalize() == mac) || valid
+        }
+        return valid
+    }
+
+    /// True when the signature was made over `body` with any of `keys`, each compared in constant time.
     func isValid(for body: Data, keys: [SymmetricKey]) -> Bool {
         var valid = false
         for key in keys {
@@ -50,6 +63,7 @@ struct HMACSignature {
     /// Parses a `sha…=<hex>` header whose prefix must name one of `algorithms`; a refusal says what
     /// arrived instead (the algorithm named, how many digits), never the digits.
     static func parse(prefixed value: String, header: String, accepting algorithms: [Algorithm] = Algorithm.allCases) throws(HookFailure) -> HMACSignature {
+        if let signature = HMACSignature(prefixed: value), algorithms.contains(signature.algorithm) { return signature }
         let expected = algorithms.count == 1
             ? "`\(algorithms[0].rawValue)=` followed by \(algorithms[0].macLength * 2) hex digits"
             : "`sha1=`, `sha256=` or `sha512=` followed by a hex digest of the right length"
@@ -63,10 +77,7 @@ struct HMACSignature {
                 throw .unauthorized("malformed signature", reason: "\(header) names \(algorithm.rawValue); this header must carry \(expected)")
             }
         }
-        guard let signature = HMACSignature(prefixed: value), algorithms.contains(signature.algorithm) else {
-            throw Diagnosis.malformed(header: header, value: value, expected: expected)
-        }
-        return signature
+        throw Diagnosis.malformed(header: header, value: value, expected: expected)
     }
 
     /// Parses a bare hex digest made with a known algorithm (Gitea, Nexus).
@@ -91,11 +102,11 @@ struct HMACSignature {
         _ signed: Data, signedName: String = "body", header: String, request: WebhookRequest, key: EndpointKey, source: String,
         accepts: [String] = ["application/json"], alternatives: [Diagnosis.Alternative] = [], notes: [String] = []
     ) throws(HookFailure) {
-        guard !isValid(for: signed, keys: key.candidates) else { return }
+        guard !isValid(for: signed, key: key) else { return }
         throw Diagnosis.signatureMismatch(
             header: header, algorithm: "HMAC-" + algorithm.rawValue.uppercased(), signed: signed, signedName: signedName, key: key,
             request: request, source: source, accepts: accepts, alternatives: alternatives, notes: notes,
-            verifies: { isValid(for: $0, keys: key.candidates) })
+            verifies: { isValid(for: $0, key: key) })
     }
 }
 
@@ -132,16 +143,19 @@ enum TokenCheck {
 extension Array where Element == UInt8 {
     /// Bytes from hex text (either case); nil when the text is not hex.
     init?(hex: some StringProtocol) {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = hexValue(utf8[index]), let low = hexValue(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
+        bytes.reserveCapacity(hex.utf8.count / 2)
+        var high: UInt8?
+        for char in hex.utf8 {
+            guard let value = hexValue(char) else { return nil }
+            if let first = high {
+                bytes.append(first << 4 | value)
+                high = nil
+            } else {
+                high = value
+            }
         }
+        guard high == nil else { return nil }
         self = bytes
     }
 }
