@@ -25,6 +25,11 @@ final class RequestCache: Sendable {
     /// Keeps `request`, just committed under `id`, if there is room for it. Whatever was kept
     /// under `id` before goes: the queue has given that id to this request.
     func admit(_ id: Int, _ request: ForwardedRequest) {
+        var request = request
+        // A body read into part of a larger buffer would keep all of it alive: keep a copy.
+        if request.body.storageCapacity > request.body.readableBytes * 2 + 1024 {
+            request.body = ByteBuffer(buffer: request.body)
+        }
         let size = Self.size(of: request)
         state.withLock { state in
             if let old = state.requests.removeValue(forKey: id) { state.bytes -= Self.size(of: old) }
@@ -54,6 +59,6 @@ final class RequestCache: Sendable {
     var count: Int { state.withLock { $0.requests.count } }
 
     private static func size(of request: ForwardedRequest) -> Int {
-        request.body.readableBytes + request.headers.reduce(request.query?.utf8.count ?? 0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        request.body.storageCapacity + request.headers.reduce(request.query?.utf8.count ?? 0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
     }
 }

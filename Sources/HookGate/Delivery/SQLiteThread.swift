@@ -82,8 +82,9 @@ final class SQLiteThread: @unchecked Sendable {
         }
     }
 
-    /// Runs `operation` in the next shared transaction and returns its result once that is committed.
-    func write<T: Sendable>(probe: Bool = false, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+    /// Runs `operation` in the next shared transaction and returns its result once that is committed:
+    /// synced to disk when `durable`, else as ``writeLater(_:settled:)`` commits.
+    func write<T: Sendable>(probe: Bool = false, durable: Bool = true, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = submit {
                 writes.append(Write(
@@ -92,7 +93,7 @@ final class SQLiteThread: @unchecked Sendable {
                         return { continuation.resume(returning: value) }
                     },
                     fail: { continuation.resume(throwing: $0) },
-                    durable: true, probe: probe))
+                    durable: durable, probe: probe))
             }
             if !accepted { continuation.resume(throwing: SQLiteFailure.closed) }
         }
