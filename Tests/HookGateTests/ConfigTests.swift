@@ -94,6 +94,13 @@ import Testing
         #expect(found.map(\.message) == ["`delivery.duplicateWindow` must be a duration such as 500ms, 30s, 5m, 1h or 2d"])
     }
 
+    @Test func keepDeliveredIsADuration() {
+        #expect(DeliverySettings().keepDelivered == .seconds(86400))
+        let found = problems("hookgateVersion: 1\ndelivery: {keepDelivered: forever}\nendpoints: []\n")
+        #expect(found.map(\.message) == ["`delivery.keepDelivered` must be a duration such as 500ms, 30s, 5m, 1h or 2d"])
+        #expect(problems("hookgateVersion: 1\ndelivery: {keepDelivered: 2h}\nendpoints: []\n").isEmpty)
+    }
+
     @Test func largestDurations() {
         #expect(DurationText.parse("9e15") == .milliseconds(9_000_000_000_000_000_000))
         #expect(DurationText.parse("106751991167d") == .milliseconds(9_223_372_036_828_800_000))

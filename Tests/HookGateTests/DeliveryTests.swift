@@ -124,6 +124,35 @@ import Testing
         await store.close()
     }
 
+    /// Delivered rows are deleted `keepDelivered` after they arrived, a batch at a time; pending
+    /// rows and dead letters stay, however old.
+    @Test func deliveredRowsAreKeptOnlyForAWhile() async throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let store = try await DeliveryStore.open(directory: Fixtures.temporaryDirectory(), logger: logger)
+        let event = HookEvent(name: "push", kind: .gitPush(GitPush(fullName: "a/b", sshURL: "git@h:a/b.git", httpsURL: nil, ref: "refs/heads/main")))
+        let now = Date()
+        func queue(_ count: Int, at time: Date) async throws -> [Int] {
+            var ids: [Int] = []
+            for _ in 0..<count {
+                let row = NewDelivery(endpoint: "gh", source: "GitHub", deliveryID: nil, target: "t", notifier: "n", events: [event])
+                ids += try #require(try await store.enqueue([row], dedupeKeys: [], window: .zero, now: time)).map(\.id)
+            }
+            return ids
+        }
+        let old = try await queue(7, at: now.addingTimeInterval(-7200))
+        let young = try await queue(3, at: now.addingTimeInterval(-60))
+        try await store.markDelivered(Array(old[0..<5]) + young)
+        try await store.markFailed(old[5], attempts: 3, error: "answered 400")  // old[6] stays pending
+
+        #expect(try await store.pruneDelivered(before: now.addingTimeInterval(-3600), batch: 2) == 5)
+        let counts = try await store.counts()
+        #expect(counts[.delivered] == 3 && counts[.failed] == 1 && counts[.pending] == 1, "\(counts)")
+        #expect(try await store.pruneDelivered(before: now.addingTimeInterval(-3600)) == 0)
+        #expect(try await store.pruneDelivered(before: now) == 3)
+        await store.close()
+    }
+
     @Test func refreshesMergeOnlyIntoRowsNothingIsDelivering() async throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical

@@ -293,7 +293,7 @@ public enum ConfigLoader {
 
     private static func readDelivery(_ object: YAMLObject) -> DeliverySettings {
         var settings = DeliverySettings()
-        object.rejectUnknownKeys(["duplicateWindow", "maxAge", "maxAttempts", "initialBackoff", "maxBackoff", "concurrencyPerTarget", "drainTimeout"])
+        object.rejectUnknownKeys(["duplicateWindow", "maxAge", "maxAttempts", "initialBackoff", "maxBackoff", "concurrencyPerTarget", "drainTimeout", "keepDelivered"])
         func duration(_ key: String, _ apply: (Duration) -> Void) {
             guard let node = object[key] else { return }
             if let value = DurationText.parse(node.string ?? "") {
@@ -307,6 +307,7 @@ public enum ConfigLoader {
         duration("initialBackoff") { settings.initialBackoff = $0 }
         duration("maxBackoff") { settings.maxBackoff = $0 }
         duration("drainTimeout") { settings.drainTimeout = $0 }
+        duration("keepDelivered") { settings.keepDelivered = $0 }
         if let attempts = object.int("maxAttempts") {
             if attempts >= 0 { settings.maxAttempts = attempts } else { object.reader.problem("`delivery.maxAttempts` must be 0 or more", at: object["maxAttempts"]) }
         }

@@ -19,6 +19,9 @@ public struct DeliverySettings: Sendable, Equatable {
     public var maxBackoff: Duration = .seconds(300)
     /// At most this many calls to one target at once.
     public var concurrencyPerTarget: Int = 4
+    /// Delivered notifications are listed (`hookgate deliveries`) this long after they arrived,
+    /// then deleted, so the queue's file stays the size of its recent traffic.
+    public var keepDelivered: Duration = .seconds(24 * 3600)
     /// On shutdown, calls in flight get this long to finish; the rest are retried on the next start.
     public var drainTimeout: Duration = .seconds(10)
     /// Accepted delivery ids are kept this long even past `duplicateWindow`: the longest

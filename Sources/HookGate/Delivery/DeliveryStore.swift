@@ -372,6 +372,30 @@ public final class DeliveryStore: Sendable {
         }
     }
 
+    /// Deletes delivered rows that arrived before `before`, at most `batch` per transaction so
+    /// that webhooks keep their turn at the database.
+    /// - Returns: how many were deleted.
+    @discardableResult
+    public func pruneDelivered(before: Date, batch: Int = 2000) async throws(StoreError) -> Int {
+        var deleted = 0
+        while true {
+            let count = try await write(durable: false) { database in
+                // Rows are numbered as they arrive, so the first row that arrived after `before`
+                // bounds the ones to look at: walking from the front costs only what is deleted
+                // (and any older dead letters), never the whole table.
+                let bound = try database.query(
+                    "SELECT id FROM deliveries WHERE created_at >= ? ORDER BY id LIMIT 1", [.real(before.timeIntervalSince1970)]
+                ).first?["id"].integer ?? Int.max
+                return try database.query(
+                    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE id < ? AND state = 'delivered' ORDER BY id LIMIT ?) RETURNING id",
+                    [.integer(bound), .integer(batch)]
+                ).count
+            }
+            deleted += count
+            if count < batch { return deleted }
+        }
+    }
+
     /// A small durable write, to prove the queue can be written (`/readyz`).
     public func probe(now: Date = Date()) async throws(StoreError) {
         try await write(probe: true) { database in

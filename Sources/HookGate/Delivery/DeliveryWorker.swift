@@ -122,6 +122,7 @@ public final class DeliveryWorker: Service, Sendable {
                 if Date().timeIntervalSince(lastPrune) > 60 {
                     lastPrune = Date()
                     try? await store.pruneSeen(before: Date().addingTimeInterval(-settings.seenRetention.seconds))
+                    _ = try? await store.pruneDelivered(before: Date().addingTimeInterval(-settings.keepDelivered.seconds))
                 }
                 await supervisor.wait(timeout: Self.pollInterval)
             }
