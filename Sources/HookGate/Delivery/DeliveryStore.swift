@@ -189,9 +189,11 @@ public final class DeliveryStore: Sendable {
                 enqueued.append(Enqueued(id: id, merged: false))
             }
             return (enqueued, request)
+        } committed: { [requests] written in
+            // Only once committed (a rolled-back id may be given out again), and before the
+            // worker can read the rows, deliver them and forget the request.
+            if let id = written?.request, let forwarded { requests.admit(id, forwarded) }
         }
-        // Only once committed: an id from a transaction that failed may be given out again.
-        if let id = written?.request, let forwarded { requests.admit(id, forwarded) }
         return written?.rows
     }
 
@@ -376,7 +378,7 @@ public final class DeliveryStore: Sendable {
     /// that webhooks keep their turn at the database.
     /// - Returns: how many were deleted.
     @discardableResult
-    public func pruneDelivered(before: Date, batch: Int = 2000) async throws(StoreError) -> Int {
+    public func pruneDelivered(before: Date, batch: Int = 500) async throws(StoreError) -> Int {
         var deleted = 0
         while true {
             let count = try await write(durable: false) { database in
@@ -555,9 +557,12 @@ public final class DeliveryStore: Sendable {
 
     /// Runs `operation` inside the next shared transaction and returns once it is committed.
     @discardableResult
-    private func write<T: Sendable>(probe: Bool = false, durable: Bool = true, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws(StoreError) -> T {
+    private func write<T: Sendable>(
+        probe: Bool = false, durable: Bool = true, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T,
+        committed: (@Sendable (T) -> Void)? = nil
+    ) async throws(StoreError) -> T {
         do {
-            return try await database.write(probe: probe, durable: durable, operation)
+            return try await database.write(probe: probe, durable: durable, operation, committed: committed)
         } catch let error as StoreError {
             throw error
         } catch {

@@ -83,14 +83,21 @@ final class SQLiteThread: @unchecked Sendable {
     }
 
     /// Runs `operation` in the next shared transaction and returns its result once that is committed:
-    /// synced to disk when `durable`, else as ``writeLater(_:settled:)`` commits.
-    func write<T: Sendable>(probe: Bool = false, durable: Bool = true, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
+    /// synced to disk when `durable`, else as ``writeLater(_:settled:)`` commits. `committed` runs
+    /// on this thread right after the commit, before anything else reads the database.
+    func write<T: Sendable>(
+        probe: Bool = false, durable: Bool = true, _ operation: @escaping @Sendable (SQLiteDatabase) throws -> T,
+        committed: (@Sendable (T) -> Void)? = nil
+    ) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let accepted = submit {
                 writes.append(Write(
                     run: { database in
                         let value = try operation(database)
-                        return { continuation.resume(returning: value) }
+                        return {
+                            committed?(value)
+                            continuation.resume(returning: value)
+                        }
                     },
                     fail: { continuation.resume(throwing: $0) },
                     durable: durable, probe: probe))
